@@ -1,0 +1,88 @@
+"""`manage.py seed_demo`: write a synthetic jobcenter into an empty database (demo mode only)."""
+
+from time import perf_counter
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.utils import timezone
+
+from cases import synthetic
+from cases.models import CustomerGroup, Phase
+
+DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password, written only in demo mode
+
+
+class Command(BaseCommand):
+    help = (
+        "Seed a synthetic jobcenter (teams, staff, households, customers, profiles, employment "
+        "histories, cases with timelines) and the demo logins caseworker, teamlead and admin "
+        "(password 'demo'). Runs only with DEMO_MODE on and only into a database without customers."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--customers", type=int, default=3000, help="number of customers")
+        parser.add_argument(
+            "--seed", type=int, default=2030, help="random seed; the same seed gives the same data"
+        )
+
+    def handle(self, *args, customers: int, seed: int, **options) -> None:
+        if not getattr(settings, "DEMO_MODE", False):
+            raise CommandError(
+                "seed_demo writes synthetic data and demo logins with a known password, so it runs "
+                "only with DEMO_MODE on (jobcenter.settings.demo). Refusing under these settings."
+            )
+        if not 1 <= customers <= synthetic.MAX_CUSTOMERS:
+            raise CommandError(f"--customers must be between 1 and {synthetic.MAX_CUSTOMERS}.")
+
+        started = perf_counter()
+        data = synthetic.generate(customers=customers, seed=seed, today=timezone.localdate())
+        generated = perf_counter()
+        try:
+            result = synthetic.write(data=data, demo_password=DEMO_PASSWORD)
+        except synthetic.SyntheticDataError as error:
+            raise CommandError(error.message) from error
+        if connection.vendor == "postgresql":
+            # After a bulk load: fresh planner statistics, and the search indexes' GIN pending
+            # lists merged, or the planner avoids them. VACUUM cannot run inside a transaction
+            # (as in tests); ANALYZE alone has to do there.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
+        finished = perf_counter()
+        self._summary(data, result, generate_s=generated - started, write_s=finished - generated)
+
+    def _summary(
+        self,
+        data: synthetic.SyntheticJobcenter,
+        result: synthetic.WriteResult,
+        *,
+        generate_s: float,
+        write_s: float,
+    ) -> None:
+        out = self.stdout.write
+        out(
+            f"Seeded {data.name} (seed {data.seed}, reference day {data.today:%Y-%m-%d}): "
+            + ", ".join(
+                f"{count} {name.replace('_', ' ')}" for name, count in result.counts.items()
+            )
+        )
+        out("Per team (customers / open cases / caseworkers):")
+        for team, row in data.counts_by_team().items():
+            out(f"  {team}: {row['customers']} / {row['open_cases']} / {row['caseworkers']}")
+        phases = data.counts_by_phase()
+        out("Per phase: " + ", ".join(f"{phase.value} {phases[phase]}" for phase in Phase))
+        groups = data.counts_by_group()
+        out(
+            "Per customer group: "
+            + ", ".join(f"{group.value} {groups[group]}" for group in CustomerGroup)
+            + f", not yet assigned {groups['']}"
+        )
+        out(f"Open cases with an overdue goal review: {data.overdue_count()}")
+        out(
+            "Demo logins (password demo): caseworker and teamlead in "
+            f"{data.teams[0].name}, admin without team."
+        )
+        out(
+            f"Took {generate_s + write_s:.1f} s "
+            f"(generate {generate_s:.1f} s, write {write_s:.1f} s)."
+        )
