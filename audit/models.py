@@ -1,7 +1,7 @@
 """The access log of social data (§67 ff. SGB X): who read or changed which customer's data, when.
 
 Rows are append-only. The model refuses updates and deletes, and on PostgreSQL a trigger refuses
-them at the database too (migration 0002), so not even a bug in the application can rewrite history.
+them at the database too (migration 0003), so not even a bug in the application can rewrite history.
 """
 
 from django.conf import settings

@@ -16,3 +16,5 @@ urlpatterns = [
 ]
 
 admin.site.site_header = "Jobcenter"
+# Addresses under /api/ that match no route answer in the API's JSON error shape.
+handler404 = "jobcenter.api.not_found_view"

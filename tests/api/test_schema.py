@@ -1,0 +1,119 @@
+"""The OpenAPI schema at /api/schema/ and the docs at /api/docs/."""
+
+import re
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+from drf_spectacular.validation import validate_schema
+
+from tests.api.conftest import PERSONAS, api_client
+
+OPERATIONS = {
+    ("/api/v1/auth/token/", "post"): {"200", "400", "429"},
+    ("/api/v1/cases/", "get"): {"200", "400", "401", "403", "404"},
+    ("/api/v1/cases/{case_id}/", "get"): {"200", "401", "403", "404"},
+    ("/api/v1/customers/", "get"): {"200", "400", "401", "403", "404"},
+    ("/api/v1/customers/{customer_id}/", "get"): {"200", "401", "403", "404"},
+}
+
+
+@pytest.fixture
+def schema(db) -> dict:
+    response = api_client().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_schema_is_valid_openapi_3(schema):
+    assert schema["openapi"].startswith("3.")
+    validate_schema(schema)
+
+
+def test_schema_generates_without_warnings(tmp_path):
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    assert "/api/v1/cases/" in target.read_text()
+
+
+def test_every_operation_and_its_errors_are_documented(schema):
+    documented = {
+        (path, method): set(operation["responses"])
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    }
+    assert documented == OPERATIONS
+
+    for (path, method), codes in OPERATIONS.items():
+        responses = schema["paths"][path][method]["responses"]
+        for code in codes - {"200"}:
+            content = responses[code]["content"]["application/json"]["schema"]
+            assert content == {"$ref": "#/components/schemas/Error"}, (path, code)
+            assert responses[code]["description"], (path, code)
+
+
+def test_error_component(schema):
+    error = schema["components"]["schemas"]["Error"]
+    assert error["required"] == ["extra", "message"]
+    assert error["properties"]["message"]["type"] == "string"
+    assert error["properties"]["extra"]["type"] == "object"
+
+
+def test_error_headers_are_documented(schema):
+    cases = schema["paths"]["/api/v1/cases/"]["get"]["responses"]
+    token = schema["paths"]["/api/v1/auth/token/"]["post"]["responses"]
+    assert "WWW-Authenticate" in cases["401"]["headers"]
+    assert "Retry-After" in token["429"]["headers"]
+
+
+def test_lists_document_the_page_envelope(schema):
+    components = schema["components"]["schemas"]
+    for path, item in (
+        ("/api/v1/cases/", "CaseListItem"),
+        ("/api/v1/customers/", "CustomerListItem"),
+    ):
+        operation = schema["paths"][path]["get"]
+        ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        page = components[ref.rsplit("/", 1)[1]]
+        assert set(page["properties"]) == {"count", "next", "previous", "results"}
+        assert page["properties"]["results"]["items"] == {"$ref": f"#/components/schemas/{item}"}
+        params = {p["name"]: p["schema"] for p in operation["parameters"]}
+        assert params["page_size"]["maximum"] == 100
+        assert params["page"]["minimum"] == 1
+
+
+def test_case_filters_are_documented(schema):
+    params = {p["name"]: p for p in schema["paths"]["/api/v1/cases/"]["get"]["parameters"]}
+    assert set(params) == {"phase", "customer_group", "overdue", "q", "page", "page_size"}
+    assert "none" in params["customer_group"]["schema"]["enum"]
+    assert params["overdue"]["schema"]["type"] == "boolean"
+
+
+def test_security_schemes(schema):
+    assert set(schema["components"]["securitySchemes"]) == {"tokenAuth", "cookieAuth"}
+    token = schema["paths"]["/api/v1/auth/token/"]["post"]
+    assert token.get("security", []) in ([], [{}])
+    assert {"tokenAuth": []} in schema["paths"]["/api/v1/cases/"]["get"]["security"]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_schema_and_docs_are_readable_by_everyone(as_persona, persona):
+    client = as_persona(persona)
+    assert client.get("/api/schema/").status_code == 200
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_docs_use_local_assets_only(db):
+    response = api_client().get("/api/docs/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    external = re.findall(r"https?://[^\s\"'<>]+", html)
+    assert external == [], f"the docs page must not load from other hosts: {external}"
+    references = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assets = [ref for ref in references if ref.startswith("/static/")]
+    assert references == assets, "every script, style and icon comes from /static/"
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
+    for asset in assets:
+        assert finders.find(asset.removeprefix("/static/")), f"{asset} is not a static file"
+    assert '"validatorUrl": null' in html
