@@ -4,6 +4,6 @@ from cases import views
 
 app_name = "cases"
 urlpatterns = [
-    path("", views.work_queue_view, name="work_queue"),
+    path("", views.case_list_view, name="work_queue"),
     path("cases/<int:case_id>/", views.case_detail_view, name="case_detail"),
 ]

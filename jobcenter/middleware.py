@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
@@ -9,7 +11,7 @@ class HtmxLoginRedirectMiddleware:
     Without this, htmx would swap the login page into a fragment of the old page.
     """
 
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -23,3 +25,20 @@ class HtmxLoginRedirectMiddleware:
             redirect["HX-Redirect"] = response["Location"]
             return redirect
         return response
+
+
+class GermanByDefaultMiddleware:
+    """Staff work in German: the UI is German unless the user chose another language.
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language header; this drops the
+    header so only an explicit choice (the language cookie set by the switch) changes the language.
+    API clients still choose the language of error messages with Accept-Language.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

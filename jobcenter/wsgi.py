@@ -1,3 +1,5 @@
+"""The WSGI application for gunicorn (`gunicorn jobcenter.wsgi`). Production settings by default."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application

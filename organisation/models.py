@@ -76,6 +76,8 @@ class User(AbstractUser):
         verbose_name=_("team"),
     )
     objects = UserManager()
+    # createsuperuser asks for the role, so the team constraint holds (an admin needs no team).
+    REQUIRED_FIELDS = ["email", "role"]
 
     class Meta:
         verbose_name = _("staff member")

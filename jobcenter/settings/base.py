@@ -11,6 +11,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
 
 
+# Each reader below turns a bad value into ImproperlyConfigured naming the variable, so a typo stops
+# the start with a clear message instead of surfacing later as a confusing error or a silent default.
+
+
 def env_int(name: str, default: int) -> int:
     """Read a whole number from the environment; a bad value stops the start with a clear message."""
     raw = env.str(name, default=str(default))
@@ -18,6 +22,66 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}.") from None
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Read a yes/no value. Stricter than env.bool, which reads any unknown word (a typo) as False."""
+    raw = env.str(name, default="true" if default else "false").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}.")
+
+
+# The project runs on PostgreSQL; SQLite serves the embedded demo and quick test runs.
+_DATABASE_SCHEMES = ("postgres", "postgresql", "pgsql", "sqlite")
+
+
+def env_database(name: str, default: str) -> dict:
+    """Read a database URL. The URL is never echoed in the message: it may carry a password."""
+    raw = env.str(name, default=default)
+    scheme = raw.split("://", 1)[0] if "://" in raw else ""
+    if scheme not in _DATABASE_SCHEMES:
+        raise ImproperlyConfigured(
+            f"{name} must be a database URL such as postgres://user:password@host:5432/name "
+            f"or sqlite:////path/to/db.sqlite3; got scheme {scheme!r}."
+        )
+    try:
+        config = environ.Env.db_url_config(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not a valid database URL: {exc}.") from None
+    if not config["NAME"]:
+        raise ImproperlyConfigured(f"{name} names no database (the path after the host).")
+    return config
+
+
+def env_redis_url(name: str) -> str:
+    """Read a Redis URL, or "" when unset."""
+    raw = env.str(name, default="")
+    if raw and not raw.startswith(("redis://", "rediss://")):
+        raise ImproperlyConfigured(
+            f"{name} must be a Redis URL such as redis://host:6379/0 (or rediss:// for TLS)."
+        )
+    return raw
+
+
+def env_email(name: str, default: str) -> dict:
+    """Read an e-mail URL (smtp://user:password@host:587, smtp+tls://..., consolemail://)."""
+    raw = env.str(name, default=default)
+    try:
+        config = environ.Env.email_url_config(raw)
+    except (ImproperlyConfigured, ValueError) as exc:
+        raise ImproperlyConfigured(
+            f"{name} must be an e-mail URL such as smtp+tls://user:password@host:587 or "
+            f"consolemail://; {exc}."
+        ) from None
+    # Unset parts stay at Django's defaults instead of becoming None.
+    return {key: value for key, value in config.items() if value not in (None, "")}
 
 
 DEBUG = False
@@ -50,6 +114,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "jobcenter.middleware.GermanByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -88,15 +153,20 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": env_database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+# A kept connection is tested before use, so a restarted database does not fail the next request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable database fails /healthz and requests within seconds instead of hanging.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "organisation.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "cases:work_queue"
+LOGIN_REDIRECT_URL = "start"
 LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -122,9 +192,16 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (documents, later). Never served as public URLs: they are customer data.
+MEDIA_ROOT = BASE_DIR / "var" / "media"
+
+# E-mail (invitations and notices, later). Printed to the console unless EMAIL_URL says otherwise.
+vars().update(env_email("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="jobcenter@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Redis: the Celery broker. Without it, and only then, tasks run in-process.
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = env_redis_url("REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -136,6 +213,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 5 * 60
 CELERY_TASK_TIME_LIMIT = 6 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Worker and beat log through LOGGING below (stdout) instead of installing their own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Periodic tasks, run by `celery -A jobcenter beat`. None yet: each later one names its service.
 CELERY_BEAT_SCHEDULE: dict = {}
 
 if REDIS_URL:
@@ -145,7 +225,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Repeated failed logins: five failures for a username from one address lock it for 15 minutes.
+# Repeated failed logins: five failures for a username from one address lock it for AXES_COOLOFF_TIME (15 minutes).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -174,24 +254,49 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Cases and customers of the active area (SGB II). Every response is scoped to what the "
         "caller may see; every read of customer data is audit-logged. Errors come back as "
-        '`{"message": ..., "extra": ...}`.'
+        '`{"message": ..., "extra": ...}`. Log in with `POST /api/v1/auth/token/` and send '
+        "`Authorization: Token <key>`; the web interface's session works too."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Docs from the app's own static files (jobcenter networks are closed); no online validator.
     "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {"CaseEventKindEnum": "cases.models.CaseEvent.Kind"},
 }
 
 # The jobcenter this installation serves.
 JOBCENTER_FEDERAL_STATE = env.str("JOBCENTER_FEDERAL_STATE", default="NW")
 
+_LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+if _LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {_LOG_LEVEL!r}."
+    )
+
+# Everything to stdout, where containers and systemd collect it.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "line",
+        }
+    },
+    "root": {"handlers": ["console"], "level": _LOG_LEVEL},
+    "loggers": {
+        # Django's own records go to the root handler only (its defaults would add a second
+        # console handler in DEBUG and mail to ADMINS, which is not set).
+        "django": {"level": _LOG_LEVEL},
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -1,9 +1,13 @@
 """The embedded demo: SQLite unless DATABASE_URL is set, tasks in-process unless REDIS_URL is set."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, env_bool
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+DEBUG = env_bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="demo-only-insecure-key-never-use-in-production")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 DEMO_MODE = True
+
+# Static files straight from the source folders, no `collectstatic` (and no warning about var/static).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
