@@ -1,9 +1,9 @@
 from django.urls import path
 
-from cases import views
+from cases.views import queue
 
 app_name = "cases"
 urlpatterns = [
-    path("", views.case_list_view, name="work_queue"),
-    path("cases/<int:case_id>/", views.case_detail_view, name="case_detail"),
+    path("", queue.case_list_view, name="work_queue"),
+    path("cases/<int:case_id>/", queue.case_detail_view, name="case_detail"),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases.apis import CaseDetailApi, CaseListApi, CustomerDetailApi, CustomerListApi
+from cases.apis.cases import CaseDetailApi, CaseListApi, CustomerDetailApi, CustomerListApi
 from organisation.apis import AuthTokenCreateApi
 
 app_name = "api"

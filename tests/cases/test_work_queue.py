@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
 from cases.models import CustomerGroup, Phase
-from cases.views import WORK_QUEUE_PAGE_SIZE
+from cases.views.queue import WORK_QUEUE_PAGE_SIZE
 from tests.cases.factories import CaseFactory, CustomerFactory
 
 URL = reverse("cases:work_queue")

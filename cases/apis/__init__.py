@@ -1,0 +1,1 @@
+"""REST API of the cases app, one module per capability."""
