@@ -5,99 +5,21 @@ Set BROWSER_SCREENSHOTS=/some/dir to keep screenshots of the pages for a look by
 """
 
 import datetime
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from cases.models import CustomerGroup, Phase
+from tests.browser.helpers import (
+    assert_accessible,
+    assert_only_local_requests,
+    log_in,
+    log_in_anywhere,
+    screenshot,
+)
 from tests.cases.factories import CaseEventFactory, CaseFactory, CustomerFactory, ProfileFactory
-from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-AXE_JS = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-TIMEOUT_MS = 10_000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread, and Django refuses ORM
-    # calls there unless told otherwise. Only for these tests: the variable must not leak into
-    # other tests (a deploy check in a subprocess, for one, rightly rejects it).
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh German-speaking browser tab that records every request it makes."""
-    context = browser.new_context(locale="de-DE", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.requested_urls = []
-    page.on("request", lambda request: page.requested_urls.append(request.url))
-    yield page
-    context.close()
-
-
-def _assert_only_local_requests(page, live_server) -> None:
-    """Jobcenter networks are closed: no font, script or style may come from anywhere else."""
-    foreign = [
-        url
-        for url in page.requested_urls
-        if not url.startswith(live_server.url) and not url.startswith("data:")
-    ]
-    assert foreign == []
-
-
-def _assert_accessible(page) -> None:
-    page.add_script_tag(path=str(AXE_JS))
-    result = page.evaluate(
-        "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
-    )
-    serious = [
-        f"{violation['id']} ({violation['impact']}): {violation['help']} -> "
-        + ", ".join(node["target"][0] for node in violation["nodes"][:5])
-        for violation in result["violations"]
-        if violation["impact"] in ("serious", "critical")
-    ]
-    assert serious == [], "\n".join(serious)
-
-
-def _screenshot(page, name: str) -> None:
-    directory = os.environ.get("BROWSER_SCREENSHOTS")
-    if directory:
-        page.screenshot(path=str(Path(directory) / f"{name}.png"), full_page=True)
-
-
-def _log_in_anywhere(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Benutzername").fill(username)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-
-
-def _log_in(page, live_server, username: str) -> None:
-    """Log in through the form, coming from the work queue, and land back on it."""
-    page.goto(f"{live_server.url}/")
-    assert "/accounts/login/" in page.url
-    page.get_by_label("Benutzername").fill(username)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 @pytest.fixture
@@ -142,18 +64,18 @@ def test_login_page_is_accessible_and_the_skip_link_comes_first(page, live_serve
     focused = page.evaluate("document.activeElement.getAttribute('href')")
     assert focused == "#main"
     assert page.locator(".app-skip-link").is_visible()
-    _screenshot(page, "login")
-    _assert_accessible(page)
-    _assert_only_local_requests(page, live_server)
+    screenshot(page, "login")
+    assert_accessible(page)
+    assert_only_local_requests(page, live_server)
 
 
 def test_caseworker_filters_the_work_queue_and_opens_a_case(page, live_server, team_cases):
-    _log_in(page, live_server, "cw")
+    log_in(page, live_server, "cw")
     assert page.get_by_role("heading", level=1).inner_text() == "Arbeitsvorrat"
     results = page.locator("#work-queue-results")
     assert "33 Fälle" in results.inner_text()
-    _screenshot(page, "work_queue")
-    _assert_accessible(page)
+    screenshot(page, "work_queue")
+    assert_accessible(page)
 
     # Choosing a phase asks htmx for the results fragment only.
     with page.expect_response(
@@ -176,21 +98,21 @@ def test_caseworker_filters_the_work_queue_and_opens_a_case(page, live_server, t
     assert "Aylin" in results.inner_text()
     assert "Mira" not in results.inner_text()  # another Kaya, but in another phase
     assert "überfällig" in results.inner_text()
-    _assert_accessible(page)
+    assert_accessible(page)
 
     page.get_by_role("link", name="Kaya, Aylin").click()
     page.wait_for_url(f"{live_server.url}/cases/{team_cases.pk}/")
     assert page.get_by_role("heading", level=1).inner_text() == "Aylin Kaya"
     assert team_cases.customer.customer_number in page.locator("main").inner_text()
     assert "Erstgespräch geführt" in page.locator("main").inner_text()
-    _screenshot(page, "case_page")
-    _assert_accessible(page)
-    _assert_only_local_requests(page, live_server)
+    screenshot(page, "case_page")
+    assert_accessible(page)
+    assert_only_local_requests(page, live_server)
 
 
 def test_pagination_with_htmx_keeps_the_filters(page, live_server, team, team_cases):
     CaseFactory.create_batch(25, team=team, phase=Phase.REVIEW)
-    _log_in(page, live_server, "cw")
+    log_in(page, live_server, "cw")
     with page.expect_response(lambda r: "phase=review" in r.url):
         page.get_by_label("Phase", exact=True).select_option("review")
     page.wait_for_function(
@@ -220,15 +142,15 @@ def test_pagination_with_htmx_keeps_the_filters(page, live_server, team, team_ca
 
 
 def test_bad_filter_shows_the_error_next_to_the_field(page, live_server, team_cases):
-    _log_in(page, live_server, "cw")
+    log_in(page, live_server, "cw")
     response = page.goto(f"{live_server.url}/?phase=sleeping")
     assert response.status == 400
     error = page.locator("#id_phase_error")
     assert error.is_visible()
     assert "keine gültige Auswahl" in error.inner_text()
     assert page.get_by_label("Phase", exact=True).get_attribute("aria-invalid") == "true"
-    _screenshot(page, "work_queue_error")
-    _assert_accessible(page)
+    screenshot(page, "work_queue_error")
+    assert_accessible(page)
 
     # Choosing a valid phase with htmx clears the stale error beside the field.
     with page.expect_response(lambda r: "phase=planning" in r.url):
@@ -238,32 +160,32 @@ def test_bad_filter_shows_the_error_next_to_the_field(page, live_server, team_ca
 
 
 def test_language_switch_to_english(page, live_server, team_cases):
-    _log_in(page, live_server, "cw")
+    log_in(page, live_server, "cw")
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", level=1).inner_text() == "Work queue"
-    _screenshot(page, "work_queue_en")
-    _assert_accessible(page)
+    screenshot(page, "work_queue_en")
+    assert_accessible(page)
 
 
 def test_admin_lands_in_the_admin_and_gets_a_clear_403_on_the_work_queue(
     page, live_server, admin_user
 ):
-    _log_in_anywhere(page, live_server, "admin")
+    log_in_anywhere(page, live_server, "admin")
     page.wait_for_url(f"{live_server.url}/admin/")
     response = page.goto(f"{live_server.url}/")
     assert response.status == 403
     assert page.get_by_role("heading", level=1).inner_text() == "Zugriff verweigert"
     assert "liest keine Fallinhalte" in page.locator("main").inner_text()
-    _screenshot(page, "forbidden")
-    _assert_accessible(page)
+    screenshot(page, "forbidden")
+    assert_accessible(page)
 
 
 def test_expired_session_during_htmx_filtering_goes_to_the_login_page(
     page, live_server, team_cases
 ):
-    _log_in(page, live_server, "cw")
+    log_in(page, live_server, "cw")
     page.context.clear_cookies()  # the session is gone, as after the idle timeout
     page.get_by_label("Phase", exact=True).select_option("planning")
     # A full-page navigation to the login form, not the login form swapped into the results.
