@@ -293,3 +293,19 @@ def test_jobcenters_are_configured_too(admin_client):
     assert response.status_code == 302
     jobcenter.refresh_from_db()
     assert (jobcenter.name, jobcenter.federal_state) == ("Jobcenter Neustadt", "BY")
+
+
+def test_createsuperuser_takes_the_admin_role_without_a_team(db, monkeypatch):
+    from django.core.management import call_command
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "Ein-sicheres-Passwort-2030")
+    call_command(
+        "createsuperuser",
+        interactive=False,
+        username="root",
+        email="root@example.de",
+        role=Role.ADMIN,
+        verbosity=0,
+    )
+    root = User.objects.get(username="root")
+    assert (root.role, root.team, root.is_superuser) == (Role.ADMIN, None, True)
