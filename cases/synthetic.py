@@ -52,7 +52,17 @@ from cases.models import (
 from jobcenter.exceptions import ApplicationError
 from organisation.models import FederalState, Jobcenter, Role, Team, User
 from organisation.services import admin_grant_configuration_permissions
-from profiling.models import LanguageLevel, Motivation, Need, Profile, School, Vocational
+from profiling.models import (
+    PROFILE_FIELDS,
+    LanguageLevel,
+    Motivation,
+    Need,
+    Profile,
+    ProfileVersion,
+    School,
+    Vocational,
+    derived_need_levels,
+)
 
 T = TypeVar("T")
 
@@ -438,6 +448,22 @@ class ProfileRecord:
     digital: str
     motivation: str
     own_goals: str
+    # The levels of the dimensions added with profile versioning, and the notes (left empty).
+    qualification_need: str = Need.NONE
+    work_experience_need: str = Need.NONE
+    language_need: str = Need.NONE
+    mobility_need: str = Need.NONE
+    public_transport: bool | None = None
+    qualification_note: str = ""
+    work_experience_note: str = ""
+    language_note: str = ""
+    health_note: str = ""
+    care_note: str = ""
+    housing_note: str = ""
+    debt_note: str = ""
+    mobility_note: str = ""
+    digital_note: str = ""
+    motivation_note: str = ""
 
 
 @dataclass
@@ -776,6 +802,8 @@ class _PeopleGenerator:
         self.names = names
         self.teams = teams
         self.rng = random.Random(f"{seed}:people")
+        # Its own stream, so the fields added later leave everything drawn from `rng` unchanged.
+        self.mobility_rng = random.Random(f"{seed}:mobility")
         self.tz = timezone.get_default_timezone()
         self.streets = {team.district: [names.street() for _ in range(60)] for team in teams}
 
@@ -1025,6 +1053,7 @@ class _PeopleGenerator:
             motivation=motivation,
             own_goals="",
         )
+        self._dimension_levels(profile)
         probability = integration_probability(
             profile=profile, region_unemployment_rate=REGION_UNEMPLOYMENT_RATE
         )
@@ -1077,6 +1106,25 @@ class _PeopleGenerator:
         if rng.random() < english[school]:
             languages.append({"code": "en", "level": rng.choice(("A2", "B1", "B1", "B2", "C1"))})
         return languages
+
+    def _dimension_levels(self, profile: ProfileRecord) -> None:
+        """Qualification, work experience, language and mobility levels, read off the facts."""
+        levels = derived_need_levels(
+            school=profile.school,
+            vocational=profile.vocational,
+            german=profile.german,
+            work_months_5y=profile.work_months_5y,
+        )
+        for name, value in levels.items():
+            setattr(profile, name, value)
+        roll = self.mobility_rng.random()
+        profile.public_transport = True if roll < 0.82 else False if roll < 0.95 else None
+        if not profile.driving_licence and profile.public_transport is False:
+            profile.mobility_need = Need.HIGH
+        elif not profile.driving_licence and self.mobility_rng.random() < 0.3:
+            profile.mobility_need = Need.SOME
+        else:
+            profile.mobility_need = Need.NONE
 
     def _need(self, shift: float, cuts: tuple[float, float]) -> str:
         score = shift + self.rng.gauss(0, 1)
@@ -1716,9 +1764,27 @@ def write(
         ),
     )
     pairs = list(zip(data.customers, customers, strict=True))
-    _bulk(
+    profiles = _bulk(
         Profile,
-        (Profile(customer_id=saved.pk, **vars(record.profile)) for record, saved in pairs),
+        (
+            Profile(customer_id=saved.pk, version=1, **vars(record.profile))
+            for record, saved in pairs
+        ),
+    )
+    # Version 1 of every profile, by the system, valid from when the case was opened.
+    profile_versions = _bulk(
+        ProfileVersion,
+        (
+            ProfileVersion(
+                customer_id=profile.customer_id,
+                version=1,
+                valid_from=record.case.opened_at,
+                author=None,
+                snapshot={name: getattr(profile, name) for name in PROFILE_FIELDS},
+                changed_fields=list(PROFILE_FIELDS),
+            )
+            for (record, _saved), profile in zip(pairs, profiles, strict=True)
+        ),
     )
     spells = _bulk(
         EmploymentSpell,
@@ -1783,6 +1849,7 @@ def write(
             "staff": len(users),
             "households": len(households),
             "customers": len(customers),
+            "profile_versions": len(profile_versions),
             "employment_spells": len(spells),
             "cases": len(cases),
             "case_events": len(events),

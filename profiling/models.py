@@ -1,7 +1,40 @@
-"""The customer's profile: the anamnesis across the dimensions of the 4-phase model."""
+"""The customer's profile: the anamnesis across the dimensions of the 4-phase model.
 
+Field names are a stable interface: the AI profiling (issue 4) and its CSV import/export read them.
+
+Facts
+    school (School), vocational (Vocational), foreign_qualification (bool),
+    german (LanguageLevel: A0..C2 or "native"), other_languages (list of
+    {"code": ISO 639-1, "level": LanguageLevel}), work_months_5y (0..60), months_unemployed,
+    months_in_benefit, target_kldb (KldB 2010, five digits, or ""), target_occupation,
+    driving_licence (bool), public_transport (bool or null = not known), own_goals (text).
+
+Dimensions: each has a level and a free-text note (`<dimension>_note`, may be blank).
+    qualification    qualification_need    (Need: none | some | high)
+    work_experience  work_experience_need  (Need)
+    language         language_need         (Need)
+    health           health                (Need)
+    care             care                  (Need; care duties and childcare)
+    housing          housing               (Need)
+    debt             debt                  (Need)
+    mobility         mobility_need         (Need)
+    digital          digital               (Need; need for digital skills)
+    motivation       motivation            (Motivation: low | medium | high; not a need)
+
+Every change is a new ProfileVersion with a full snapshot of these fields; `Profile.version` is the
+number of the latest one and serves as the optimistic lock (see profiling.services.profile_update).
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from profiling.languages import ISO_639_1
 
 
 class School(models.TextChoices):
@@ -40,42 +73,294 @@ class Motivation(models.TextChoices):
     HIGH = "high", _("high")
 
 
+MAX_WORK_MONTHS_5Y = 60
+
+kldb_validator = RegexValidator(
+    r"^[0-9]{5}\Z", message=_("A KldB 2010 code has exactly five digits, e.g. 82102.")
+)
+
+
+def validate_other_languages(value) -> None:
+    """A list of {"code": ISO 639-1 code, "level": CEFR level or "native"}, each language once."""
+    if not isinstance(value, list):
+        raise ValidationError(_("Give the other languages as a list."), code="invalid")
+    levels = set(LanguageLevel.values)
+    seen: set[str] = set()
+    for position, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or set(item) != {"code", "level"}:
+            raise ValidationError(
+                _('Language %(position)d: give exactly "code" and "level".'),
+                code="invalid",
+                params={"position": position},
+            )
+        code, level = item["code"], item["level"]
+        if not isinstance(code, str) or code not in ISO_639_1:
+            raise ValidationError(
+                _("Language %(position)d: %(code)s is not an ISO 639-1 language code."),
+                code="invalid_code",
+                params={"position": position, "code": repr(code)},
+            )
+        if code == "de":
+            raise ValidationError(
+                _("German is recorded in its own field, not among the other languages."),
+                code="german",
+            )
+        if not isinstance(level, str) or level not in levels:
+            raise ValidationError(
+                _("Language %(position)d: %(level)s is not a CEFR level (A0 to C2, or native)."),
+                code="invalid_level",
+                params={"position": position, "level": repr(level)},
+            )
+        if code in seen:
+            raise ValidationError(
+                _("Language %(position)d: %(code)s is listed twice."),
+                code="duplicate",
+                params={"position": position, "code": code},
+            )
+        seen.add(code)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One dimension of the anamnesis: its level field, its note field and the facts behind it."""
+
+    key: str
+    label: str  # lower case, to stand inside a sentence; capfirst at the start of a line
+    level_field: str
+    note_field: str
+    facts: tuple[str, ...] = ()
+
+
+DIMENSIONS: tuple[Dimension, ...] = (
+    Dimension(
+        "qualification",
+        _("school and vocational qualifications"),
+        "qualification_need",
+        "qualification_note",
+        ("school", "vocational", "foreign_qualification"),
+    ),
+    Dimension(
+        "work_experience",
+        _("work experience and target occupation"),
+        "work_experience_need",
+        "work_experience_note",
+        (
+            "work_months_5y",
+            "months_unemployed",
+            "months_in_benefit",
+            "target_kldb",
+            "target_occupation",
+        ),
+    ),
+    Dimension(
+        "language",
+        _("languages"),
+        "language_need",
+        "language_note",
+        ("german", "other_languages"),
+    ),
+    Dimension("health", _("health restrictions"), "health", "health_note"),
+    Dimension("care", _("care duties and childcare"), "care", "care_note"),
+    Dimension("housing", _("housing"), "housing", "housing_note"),
+    Dimension("debt", _("debts"), "debt", "debt_note"),
+    Dimension(
+        "mobility",
+        _("mobility"),
+        "mobility_need",
+        "mobility_note",
+        ("driving_licence", "public_transport"),
+    ),
+    Dimension("digital", _("digital skills"), "digital", "digital_note"),
+    Dimension(
+        "motivation",
+        _("motivation and own goals"),
+        "motivation",
+        "motivation_note",
+        ("own_goals",),
+    ),
+)
+
+
+def _need_field(verbose_name) -> models.CharField:
+    return models.CharField(verbose_name, max_length=4, choices=Need.choices, default=Need.NONE)
+
+
+def _note_field(verbose_name) -> models.TextField:
+    return models.TextField(verbose_name, blank=True, default="")
+
+
 class Profile(models.Model):
-    """What is known about a customer's strengths and obstacles."""
+    """What is known about a customer's strengths and obstacles (field names: module docstring)."""
 
     customer = models.OneToOneField(
         "cases.Customer", on_delete=models.CASCADE, related_name="profile"
     )
+    # qualification
     school = models.CharField(_("school"), max_length=10, choices=School.choices)
     vocational = models.CharField(
         _("vocational qualification"), max_length=20, choices=Vocational.choices
     )
     foreign_qualification = models.BooleanField(_("qualification obtained abroad"), default=False)
-    german = models.CharField(_("German"), max_length=6, choices=LanguageLevel.choices)
+    qualification_need = _need_field(_("need: qualification"))
+    qualification_note = _note_field(_("notes on qualification"))
+    # work experience and target occupation
+    work_months_5y = models.PositiveSmallIntegerField(
+        _("months worked in the last five years"),
+        validators=[MaxValueValidator(MAX_WORK_MONTHS_5Y)],
+    )
+    months_unemployed = models.PositiveSmallIntegerField(_("months unemployed"))
+    months_in_benefit = models.PositiveSmallIntegerField(_("months receiving benefits"))
+    target_kldb = models.CharField(
+        _("target occupation (KldB 2010)"),
+        max_length=5,
+        blank=True,
+        validators=[kldb_validator],
+        help_text=_("Five digits, e.g. 82102; leave empty if not known."),
+    )
+    target_occupation = models.CharField(_("target occupation"), max_length=200, blank=True)
+    work_experience_need = _need_field(_("need: work experience"))
+    work_experience_note = _note_field(_("notes on work experience"))
+    # language
+    german = models.CharField(
+        _("German language skills"), max_length=6, choices=LanguageLevel.choices
+    )
     other_languages = models.JSONField(
         _("other languages"),
         default=list,
         blank=True,
+        validators=[validate_other_languages],
         help_text=_('e.g. [{"code": "ar", "level": "native"}]'),
     )
-    work_months_5y = models.PositiveSmallIntegerField(_("months worked in the last five years"))
-    months_unemployed = models.PositiveSmallIntegerField(_("months unemployed"))
-    months_in_benefit = models.PositiveSmallIntegerField(_("months receiving benefits"))
-    target_kldb = models.CharField(_("target occupation (KldB 2010)"), max_length=5, blank=True)
-    target_occupation = models.CharField(_("target occupation"), max_length=200, blank=True)
+    language_need = _need_field(_("need: language"))
+    language_note = _note_field(_("notes on languages"))
+    # health, care, housing, debt
     health = models.CharField(_("health restrictions"), max_length=4, choices=Need.choices)
+    health_note = _note_field(_("notes on health"))
     care = models.CharField(_("care duties and childcare"), max_length=4, choices=Need.choices)
+    care_note = _note_field(_("notes on care duties and childcare"))
     housing = models.CharField(_("housing"), max_length=4, choices=Need.choices)
+    housing_note = _note_field(_("notes on housing"))
     debt = models.CharField(_("debts"), max_length=4, choices=Need.choices)
+    debt_note = _note_field(_("notes on debts"))
+    # mobility
     driving_licence = models.BooleanField(_("driving licence"), default=False)
+    public_transport = models.BooleanField(
+        _("good access to public transport"), null=True, blank=True
+    )
+    mobility_need = _need_field(_("need: mobility"))
+    mobility_note = _note_field(_("notes on mobility"))
+    # digital skills
     digital = models.CharField(_("need for digital skills"), max_length=4, choices=Need.choices)
+    digital_note = _note_field(_("notes on digital skills"))
+    # motivation and own goals
     motivation = models.CharField(_("motivation"), max_length=6, choices=Motivation.choices)
+    motivation_note = _note_field(_("notes on motivation"))
     own_goals = models.TextField(_("the customer's own goals"), blank=True)
+
+    # The number of the latest ProfileVersion: the optimistic lock. 0 = no version recorded yet.
+    version = models.PositiveIntegerField(_("version"), default=0)
     updated_at = models.DateTimeField(_("last change"), auto_now=True)
 
     class Meta:
         verbose_name = _("profile")
         verbose_name_plural = _("profiles")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(work_months_5y__lte=MAX_WORK_MONTHS_5Y),
+                name="profile_work_months_5y_at_most_60",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id}"
+
+
+# Every field a profile version records and the API reads and writes, in form order.
+PROFILE_FIELDS: tuple[str, ...] = tuple(
+    field.name
+    for field in Profile._meta.local_fields
+    if field.name not in ("id", "customer", "version", "updated_at")
+)
+
+
+def dimension_of(field_name: str) -> str:
+    """The dimension a profile field belongs to."""
+    for dimension in DIMENSIONS:
+        if field_name in (dimension.level_field, dimension.note_field, *dimension.facts):
+            return dimension.key
+    raise KeyError(field_name)
+
+
+class ProfileVersion(models.Model):
+    """One state of a customer's profile: valid from `valid_from` until the next version."""
+
+    customer = models.ForeignKey(
+        "cases.Customer", on_delete=models.CASCADE, related_name="profile_versions"
+    )
+    version = models.PositiveIntegerField(_("version"))
+    valid_from = models.DateTimeField(_("valid from"), default=timezone.now)
+    # Null for the system: a seed, an import or the migration that recorded existing profiles.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    # Every field of PROFILE_FIELDS with its value in this version.
+    snapshot = models.JSONField(_("profile"))
+    changed_fields = models.JSONField(_("changed fields"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("profile version")
+        verbose_name_plural = _("profile versions")
+        ordering = ["customer", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "version"], name="profileversion_unique_number"
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "-valid_from"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} v{self.version}"
+
+    @property
+    def changed_dimensions(self) -> list[str]:
+        keys = {dimension_of(name) for name in self.changed_fields if name in PROFILE_FIELDS}
+        return [d.key for d in DIMENSIONS if d.key in keys]
+
+    @property
+    def changed_dimension_labels(self) -> list[str]:
+        labels = {d.key: d.label for d in DIMENSIONS}
+        return [str(labels[key]) for key in self.changed_dimensions]
+
+
+def derived_need_levels(
+    *, school: str, vocational: str, german: str, work_months_5y: int
+) -> dict[str, str]:
+    """Starting levels for the dimensions that older profiles had no level for.
+
+    Read off the facts already recorded; a caseworker confirms or changes them in the form. Used by
+    the synthetic jobcenter; migration 0002 applies a frozen copy to the profiles that existed.
+    """
+    if vocational == Vocational.NONE:
+        qualification = Need.HIGH if school in (School.NONE, School.LOWER) else Need.SOME
+    else:
+        qualification = Need.NONE
+    work_experience = (
+        Need.HIGH if work_months_5y < 12 else Need.SOME if work_months_5y < 36 else Need.NONE
+    )
+    language = (
+        Need.HIGH
+        if german in ("A0", "A1", "A2")
+        else Need.SOME
+        if german in ("B1", "B2")
+        else Need.NONE
+    )
+    return {
+        "qualification_need": qualification,
+        "work_experience_need": work_experience,
+        "language_need": language,
+    }
