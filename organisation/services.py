@@ -21,6 +21,17 @@ CONFIGURATION_PERMISSIONS = (
     ("organisation", "add_user"),
     ("organisation", "change_user"),
     ("organisation", "view_user"),
+    # Case work configuration: the tag vocabulary of case notes, the note templates with their
+    # checklists, and the case work rules (one row). No delete here either (see cases/admin.py).
+    ("cases", "add_tag"),
+    ("cases", "change_tag"),
+    ("cases", "view_tag"),
+    ("cases", "add_notetemplate"),
+    ("cases", "change_notetemplate"),
+    ("cases", "view_notetemplate"),
+    ("cases", "add_casepolicy"),
+    ("cases", "change_casepolicy"),
+    ("cases", "view_casepolicy"),
     # The audit log shows who accessed which customer, never case contents (see audit/admin.py).
     ("audit", "view_auditevent"),
 )
