@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 DEMO_ADDR ?= 127.0.0.1:8000
 DEMO_CUSTOMERS ?= 3000
 
-.PHONY: demo test lint format install clean
+.PHONY: demo test lint format messages install clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
@@ -30,6 +30,12 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# After changing user-facing strings: extract them, translate the new German entries in
+# locale/de/LC_MESSAGES/django.po, then run `make messages` again to compile.
+messages: install
+	$(PY) manage.py makemessages -l de -l en --ignore=.venv --ignore=node_modules --ignore=tests --ignore=var --no-obsolete --no-fuzzy-matching
+	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var

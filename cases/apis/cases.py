@@ -17,9 +17,11 @@ from rest_framework.views import APIView
 
 from audit.models import AuditAction, AuditChannel
 from audit.services import AuditContext, audit_record, audit_record_many
-from cases.models import CaseEvent, CustomerGroup, Phase
+from cases.models import CaseEvent, ClosureReason, CustomerGroup, Phase
 from cases.selectors import (
     CaseFilters,
+    Due,
+    Queue,
     case_get_for_user,
     case_list_for_user,
     customer_get_for_user,
@@ -92,15 +94,19 @@ def _search_field() -> serializers.CharField:
     )
 
 
-_staff = inline_serializer(
-    name="Staff",
-    fields={
-        "id": serializers.IntegerField(),
-        "username": serializers.CharField(),
-        "name": serializers.CharField(source="get_full_name"),
-    },
-    allow_null=True,
-)
+class _StaffSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField(source="get_full_name")
+
+    class Meta:
+        ref_name = "Staff"
+
+
+def _staff(**kwargs) -> serializers.Serializer:
+    """A member of staff, or null. A new instance per field: one field instance binds once."""
+    return _StaffSerializer(allow_null=True, **kwargs)
+
 
 _customer_summary = inline_serializer(
     name="CaseCustomer",
@@ -148,12 +154,18 @@ class _CaseFields(serializers.Serializer):
     customer_group = _GroupField(
         choices=CustomerGroup.choices, allow_null=True, help_text="null while no group is decided"
     )
-    caseworker = _staff
+    caseworker = _staff(help_text="the fixed caseworker (customer group potential only)")
     opened_at = serializers.DateTimeField()
     phase_since = serializers.DateTimeField()
     review_due = serializers.DateField(allow_null=True)
     overdue = serializers.BooleanField(source="is_overdue")
     closed_at = serializers.DateTimeField(allow_null=True)
+    closure_reason = _GroupField(
+        choices=ClosureReason.choices, allow_null=True, help_text="null while the case is open"
+    )
+    cycle = serializers.IntegerField(help_text="1 for the first pass, +1 for each new cycle")
+    claimed_by = _staff(help_text="who is working on this team-queue case now")
+    claimed_at = serializers.DateTimeField(allow_null=True)
 
 
 class _CustomerFields(serializers.Serializer):
@@ -189,9 +201,40 @@ class CaseListApi(APIView):
             help_text="true: only open cases whose goal review date has passed.",
         )
         q = _search_field()
+        queue = serializers.ChoiceField(
+            choices=Queue.CHOICES,
+            required=False,
+            help_text="mine: cases with the caller as fixed caseworker or claimed by the caller; "
+            "team: the team queue (no fixed caseworker, claimed or not); all: every case of the "
+            "team (the default).",
+        )
+        due = serializers.ChoiceField(
+            choices=Due.CHOICES,
+            required=False,
+            help_text="Only cases with this due item: review_due (goal review date reached), "
+            "steps_overdue (an open step of the current agreed plan is past its date), "
+            "profiling_overdue (in profiling longer than the configured days), "
+            "notes_incomplete (a note is flagged incomplete), any (one of these).",
+        )
 
     class OutputSerializer(_CaseFields):
-        """A case in the list."""
+        """A case in the list, with what is due on it."""
+
+        due = inline_serializer(
+            name="CaseDue",
+            source="*",
+            fields={
+                "review_due": serializers.BooleanField(source="due_review_due"),
+                "steps_overdue": serializers.BooleanField(source="due_steps_overdue"),
+                "oldest_overdue_step": serializers.DateField(allow_null=True),
+                "profiling_overdue": serializers.BooleanField(source="due_profiling_overdue"),
+                "notes_incomplete": serializers.BooleanField(source="due_notes_incomplete"),
+                "urgency": serializers.IntegerField(
+                    help_text="0 goal review due or steps overdue, 1 profiling taking long, "
+                    "2 only incomplete notes, 3 nothing due. The list is ordered by it."
+                ),
+            },
+        )
 
         class Meta:
             ref_name = "CaseListItem"
@@ -206,8 +249,9 @@ class CaseListApi(APIView):
             **AUTH_ERRORS,
         },
         examples=[ADMIN_FORBIDDEN_EXAMPLE],
-        description="The cases of the caller's team, soonest goal review first. Each case "
-        "returned is written to the audit log.",
+        description="The cases of the caller's team, most urgent first (see `due.urgency`; "
+        "within a rank the longest due first, then the soonest goal review). Each case returned "
+        "is written to the audit log.",
     )
     def get(self, request: Request) -> Response:
         _require_case_reader(request)
@@ -217,6 +261,8 @@ class CaseListApi(APIView):
             customer_group=data.get("customer_group", ""),
             overdue=data["overdue"],
             q=data.get("q", "").strip(),
+            queue=data.get("queue", Queue.ALL),
+            due=data.get("due", ""),
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(

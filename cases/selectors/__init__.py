@@ -1,12 +1,39 @@
 """Reads of cases and customers. Every query starts from what the asking user may see."""
 
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models import Case as DbCase
+from django.db.models.functions import Coalesce, Least, TruncDate
 from django.http import Http404
 from django.utils import timezone
 
-from cases.models import Case, CaseEvent, Customer
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseNote,
+    CasePolicy,
+    Customer,
+    Phase,
+    PlanStatus,
+    PlanStep,
+    StepStatus,
+)
 from organisation.models import User
 
 
@@ -23,6 +50,39 @@ def customer_visible_to(*, user: User):
     return Customer.objects.filter(Exists(cases))
 
 
+class Queue:
+    """The tabs of the work queue.
+
+    MINE: cases with me as fixed caseworker, and team-queue cases I have claimed.
+    TEAM: the team queue: cases without a fixed caseworker (claimed or not; who claimed is shown).
+    ALL: every case of the team (offered in the UI to team leads).
+    """
+
+    MINE = "mine"
+    TEAM = "team"
+    ALL = "all"
+    CHOICES = (MINE, TEAM, ALL)
+
+
+class Due:
+    """What is due on a case, most urgent first (the order of URGENCY below).
+
+    REVIEW: the goal review date has been reached (Case.review_due <= today).
+    STEPS: a step of the case's current agreed plan is open past its due date.
+    PROFILING: the case has been in profiling longer than CasePolicy.profiling_overdue_days.
+    NOTES: a case note is flagged incomplete.
+    ANY: at least one of them.
+    """
+
+    REVIEW = "review_due"
+    STEPS = "steps_overdue"
+    PROFILING = "profiling_overdue"
+    NOTES = "notes_incomplete"
+    ANY = "any"
+    CATEGORIES = (REVIEW, STEPS, PROFILING, NOTES)
+    CHOICES = (*CATEGORIES, ANY)
+
+
 @dataclass(frozen=True)
 class CaseFilters:
     phase: str = ""
@@ -30,13 +90,111 @@ class CaseFilters:
     overdue: bool = False
     q: str = ""
     mine: bool = False
+    queue: str = Queue.ALL
+    due: str = ""
 
     NO_GROUP = "none"
 
 
-def case_list_for_user(*, user: User, filters: CaseFilters | None = None):
-    """The work queue and the case list API: the user's visible cases, filtered, soonest due first."""
-    filters = filters or CaseFilters()
+def _due_flag_fields() -> tuple[str, ...]:
+    return tuple(f"due_{category}" for category in Due.CATEGORIES)
+
+
+def case_annotate_due(qs, *, today: date | None = None):
+    """Add what is due to each case, in the same query (Exists/Subquery, no query per row).
+
+    Annotations: due_review_due, due_steps_overdue, due_profiling_overdue, due_notes_incomplete
+    (booleans), oldest_overdue_step (date or None), urgency (0 most urgent .. 3 nothing due) and
+    due_since (the date the most urgent item fell due, for ordering within a rank).
+
+    Urgency ranks: 0 goal review due or steps overdue (commitments to the customer, ordered by how
+    long they have been due), 1 profiling taking too long (ordered by how long), 2 only incomplete
+    notes, 3 nothing due.
+    """
+    today = today or timezone.localdate()
+    # Read, not get_or_create: a GET writes nothing, and the query count stays the same.
+    policy = CasePolicy.objects.filter(pk=1).first() or CasePolicy()
+    profiling_limit = timezone.now() - timedelta(days=policy.profiling_overdue_days)
+    # The cases with an open step past its date in their current agreed plan: one uncorrelated
+    # subquery, which PostgreSQL runs once and hashes. The date of the oldest such step is then
+    # looked up only for those cases (the correlated subquery sits inside the CASE).
+    overdue_step_cases = PlanStep.objects.filter(
+        plan__status=PlanStatus.AGREED,
+        plan__cycle=F("plan__case__cycle"),
+        status=StepStatus.OPEN,
+        due_date__lt=today,
+    ).values("plan__case_id")
+    oldest_step = PlanStep.objects.filter(
+        plan__case=OuterRef("pk"),
+        plan__cycle=OuterRef("cycle"),
+        plan__status=PlanStatus.AGREED,
+        status=StepStatus.OPEN,
+        due_date__lt=today,
+    ).order_by("due_date")
+    review_due = Q(review_due__lte=today) & ~Q(phase=Phase.CLOSED)
+    profiling_overdue = Q(phase=Phase.PROFILING, phase_since__lt=profiling_limit)
+    steps_overdue = Q(pk__in=overdue_step_cases)
+    qs = qs.annotate(
+        due_review_due=ExpressionWrapper(review_due, output_field=BooleanField()),
+        due_steps_overdue=ExpressionWrapper(steps_overdue, output_field=BooleanField()),
+        oldest_overdue_step=DbCase(
+            When(steps_overdue, then=Subquery(oldest_step.values("due_date")[:1])),
+            default=Value(None),
+            output_field=DateField(),
+        ),
+        due_profiling_overdue=ExpressionWrapper(profiling_overdue, output_field=BooleanField()),
+        due_notes_incomplete=Exists(
+            CaseNote.objects.filter(case=OuterRef("pk"), is_incomplete=True)
+        ),
+    )
+    urgent = review_due | steps_overdue
+    return qs.annotate(
+        urgency=DbCase(
+            When(urgent, then=Value(0)),
+            When(profiling_overdue, then=Value(1)),
+            When(due_notes_incomplete=True, then=Value(2)),
+            default=Value(3),
+            output_field=IntegerField(),
+        ),
+        # The date the most urgent item fell due. The step date is read once per row (a second
+        # copy of the subquery in the sort key would double its cost).
+        due_since=DbCase(
+            When(
+                steps_overdue,
+                then=Least(
+                    F("oldest_overdue_step"),
+                    Coalesce(
+                        DbCase(When(review_due, then=F("review_due")), output_field=DateField()),
+                        Value(date.max),
+                    ),
+                ),
+            ),
+            When(review_due, then=F("review_due")),
+            When(profiling_overdue, then=TruncDate("phase_since")),
+            default=Value(None),
+            output_field=DateField(),
+        ),
+    )
+
+
+def _due_filter(due: str) -> Q:
+    if due == Due.ANY:
+        return Q(urgency__lt=3)
+    return Q(**{f"due_{due}": True})
+
+
+def _queue_filter(*, user: User, queue: str) -> Q:
+    if queue == Queue.MINE:
+        return Q(caseworker=user) | Q(claimed_by=user)
+    if queue == Queue.TEAM:
+        return Q(caseworker__isnull=True)
+    return Q()
+
+
+def _filtered(*, user: User, filters: CaseFilters, with_due: bool = True):
+    """The visible cases under the filters; `with_due=False` skips the due annotations when
+    nothing asks for them (the phase and tab counts without a due filter)."""
+    today = timezone.localdate()
     qs = case_visible_to(user=user)
     qs = qs.filter(phase=filters.phase) if filters.phase else qs.open()
     if filters.customer_group == CaseFilters.NO_GROUP:
@@ -44,14 +202,68 @@ def case_list_for_user(*, user: User, filters: CaseFilters | None = None):
     elif filters.customer_group:
         qs = qs.filter(customer_group=filters.customer_group)
     if filters.overdue:
-        qs = qs.overdue(timezone.localdate())
+        qs = qs.overdue(today)
     if filters.q:
         qs = qs.search(filters.q)
     if filters.mine:
         qs = qs.filter(caseworker=user)
-    return qs.select_related("customer", "caseworker", "team").order_by(
-        "review_due", "customer__last_name", "id"
+    qs = qs.filter(_queue_filter(user=user, queue=filters.queue))
+    if not (with_due or filters.due):
+        return qs
+    qs = case_annotate_due(qs, today=today)
+    if filters.due:
+        qs = qs.filter(_due_filter(filters.due))
+    return qs
+
+
+def case_list_for_user(*, user: User, filters: CaseFilters | None = None):
+    """The work queue and the case list API: the user's visible cases, filtered, most urgent first.
+
+    Order: urgency rank (see case_annotate_due), then the longest due first, then the soonest goal
+    review, name and id. Each row carries its due flags, so a page of rows is one query.
+    """
+    filters = filters or CaseFilters()
+    return (
+        _filtered(user=user, filters=filters)
+        .select_related("customer", "caseworker", "claimed_by", "team")
+        .order_by(
+            "urgency",
+            F("due_since").asc(nulls_last=True),
+            F("review_due").asc(nulls_last=True),
+            "customer__last_name",
+            "id",
+        )
     )
+
+
+def case_due_counts_for_user(*, user: User, filters: CaseFilters | None = None) -> dict[str, int]:
+    """How many cases have each kind of due item, under every filter except `due`. One query."""
+    filters = replace(filters or CaseFilters(), due="")
+    aggregates = {
+        category: Count("pk", filter=Q(**{f"due_{category}": True})) for category in Due.CATEGORIES
+    }
+    aggregates[Due.ANY] = Count("pk", filter=Q(urgency__lt=3))
+    return _filtered(user=user, filters=filters).order_by().aggregate(**aggregates)
+
+
+def case_queue_counts_for_user(*, user: User, filters: CaseFilters | None = None) -> dict[str, int]:
+    """How many cases each tab holds, under every other filter. One query."""
+    filters = replace(filters or CaseFilters(), queue=Queue.ALL)
+    qs = _filtered(user=user, filters=filters, with_due=False).order_by()
+    return qs.aggregate(
+        **{
+            queue: Count("pk", filter=_queue_filter(user=user, queue=queue))
+            for queue in Queue.CHOICES
+        }
+    )
+
+
+def case_lock_for_user(*, user: User, case_id: int) -> Case:
+    """One case the user may see, locked for the rest of the transaction (for writes), or 404."""
+    try:
+        return case_visible_to(user=user).select_for_update().get(pk=case_id)
+    except (Case.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
 
 
 def case_get_for_user(*, user: User, case_id: int) -> Case:
@@ -59,7 +271,9 @@ def case_get_for_user(*, user: User, case_id: int) -> Case:
     try:
         return (
             case_visible_to(user=user)
-            .select_related("customer__household", "customer__profile", "caseworker", "team")
+            .select_related(
+                "customer__household", "customer__profile", "caseworker", "claimed_by", "team"
+            )
             .prefetch_related(
                 Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
                 "customer__employment",
@@ -95,7 +309,7 @@ def case_phase_counts_for_user(*, user: User, filters: CaseFilters | None = None
     """
     filters = replace(filters or CaseFilters(), phase="")
     rows = (
-        case_list_for_user(user=user, filters=filters)
+        _filtered(user=user, filters=filters, with_due=False)
         .order_by()
         .values("phase")
         .annotate(count=Count("pk"))

@@ -1,41 +1,29 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
-from django.utils.text import capfirst
-from django.utils.translation import get_language_info, gettext_lazy
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from audit.models import AuditAction, AuditChannel
 from audit.services import AuditContext, audit_record, audit_record_many
-from cases.forms import CaseFilterForm
+from cases.forms import DUE_LABELS, CaseFilterForm, CaseTransitionForm, queue_choices_for
 from cases.models import Phase
-from cases.selectors import case_get_for_user, case_list_for_user, case_phase_counts_for_user
-from profiling.models import Need
+from cases.selectors import (
+    Due,
+    case_due_counts_for_user,
+    case_get_for_user,
+    case_list_for_user,
+    case_phase_counts_for_user,
+    case_queue_counts_for_user,
+)
+from cases.services.lifecycle import case_transition_options
+from organisation.models import Role
 
 WORK_QUEUE_PAGE_SIZE = 25
-
-# How a need dimension of the profile is flagged on the case page (KERN badge variants).
-NEED_BADGE = {Need.NONE: "success", Need.SOME: "warning", Need.HIGH: "danger"}
-PROFILE_FACTS = (
-    "school",
-    "vocational",
-    "foreign_qualification",
-    "german",
-    "target_occupation",
-    "work_months_5y",
-    "months_unemployed",
-    "months_in_benefit",
-    "driving_licence",
-    "motivation",
-)
-PROFILE_NEEDS = ("health", "care", "housing", "debt", "digital")
-# Where a model's field name alone would be ambiguous on the page ("German" could be citizenship).
-PROFILE_LABELS = {"german": gettext_lazy("German language skills")}
 
 
 def _require_case_reader(request: HttpRequest) -> None:
@@ -43,25 +31,6 @@ def _require_case_reader(request: HttpRequest) -> None:
         raise PermissionDenied(
             _("Your role configures the system and does not read case contents.")
         )
-
-
-def _field_label(instance: models.Model, name: str) -> str:
-    if name in PROFILE_LABELS:
-        return str(PROFILE_LABELS[name])
-    return capfirst(instance._meta.get_field(name).verbose_name)
-
-
-def _field_value(instance: models.Model, name: str) -> str:
-    """A field's value as people read it: choice labels, yes/no, a dash when empty."""
-    field = instance._meta.get_field(name)
-    value = getattr(instance, name)
-    if field.choices:
-        return getattr(instance, f"get_{name}_display")()
-    if isinstance(field, models.BooleanField):
-        return _("yes") if value else _("no")
-    if value in ("", None):
-        return "–"
-    return str(value)
 
 
 def _language_name(code: str) -> str:
@@ -89,13 +58,20 @@ def _render_for_htmx(
 def case_list_view(request: HttpRequest) -> HttpResponse:
     """The work queue: the cases of the user's team, filtered and paged."""
     _require_case_reader(request)
-    form = CaseFilterForm(request.GET or None)
-    context: dict = {"form": form, "page": None, "page_range": [], "phase_counts": []}
+    form = CaseFilterForm(request.GET or None, user=request.user)
+    context: dict = {
+        "form": form,
+        "page": None,
+        "page_range": [],
+        "phase_counts": [],
+        "queue_tabs": [],
+        "due_counts": [],
+    }
     status = 200
     if form.is_bound and not form.is_valid():
         status = 400
     else:
-        filters = form.to_filters() if form.is_bound else CaseFilterForm.empty_filters()
+        filters = form.to_filters() if form.is_bound else form.empty_filters()
         paginator = Paginator(
             case_list_for_user(user=request.user, filters=filters), WORK_QUEUE_PAGE_SIZE
         )
@@ -114,6 +90,16 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
             page.number, on_each_side=2, on_ends=1
         )
         context["active_phase"] = filters.phase
+        context["active_queue"] = filters.queue
+        context["active_due"] = filters.due
+        queue_counts = case_queue_counts_for_user(user=request.user, filters=filters)
+        context["queue_tabs"] = [
+            (value, label, queue_counts[value]) for value, label in queue_choices_for(request.user)
+        ]
+        due_counts = case_due_counts_for_user(user=request.user, filters=filters)
+        context["due_counts"] = [
+            (value, DUE_LABELS[value], due_counts[value]) for value in (*Due.CATEGORIES, Due.ANY)
+        ]
         context["phase_counts"] = [
             (value, label, counts.get(value, 0))
             for value, label in Phase.choices
@@ -137,29 +123,42 @@ def case_detail_view(request: HttpRequest, case_id: int) -> HttpResponse:
         object_id=case.pk,
         customer_id=case.customer_id,
     )
+    return render(request, "cases/case_detail.html", case_page_context(request, case))
+
+
+def case_page_context(request: HttpRequest, case, **extra) -> dict:
+    """Everything the case page shows; the lifecycle views re-render parts of it."""
     customer = case.customer
-    profile = getattr(customer, "profile", None)
     context = {
         "case": case,
         "customer": customer,
         "household": customer.household,
         "preferred_language": _language_name(customer.preferred_language),
-        "profile": profile,
-        "profile_facts": [],
-        "profile_needs": [],
         "employment": customer.employment.all(),
         "events": case.events.all(),
     }
-    if profile is not None:
-        context["profile_facts"] = [
-            (_field_label(profile, name), _field_value(profile, name)) for name in PROFILE_FACTS
-        ]
-        context["profile_needs"] = [
-            (
-                _field_label(profile, name),
-                _field_value(profile, name),
-                NEED_BADGE.get(getattr(profile, name), "info"),
-            )
-            for name in PROFILE_NEEDS
-        ]
-    return render(request, "cases/case_detail.html", context)
+    context.update(lifecycle_context(request, case, **extra))
+    return context
+
+
+def lifecycle_context(
+    request: HttpRequest, case, *, transition_form: CaseTransitionForm | None = None, **extra
+) -> dict:
+    """The lifecycle parts of the case page: the phase form (only what is possible now) and the
+    claim buttons. `transition_form` is a bound form with errors when a change was refused."""
+    options = case_transition_options(case=case)
+    if transition_form is None:
+        transition_form = CaseTransitionForm(options=options, auto_id="id_transition_%s")
+    user = request.user
+    in_team_queue = case.caseworker_id is None and case.phase != Phase.CLOSED
+    return {
+        "transition_form": transition_form,
+        "transition_options": options,
+        "closing_possible": any(option.to == Phase.CLOSED for option in options),
+        "implementation_possible": any(option.to == Phase.IMPLEMENTATION for option in options),
+        "in_team_queue": in_team_queue,
+        "can_claim": in_team_queue and case.claimed_by_id is None,
+        "can_release": case.claimed_by_id is not None
+        and (case.claimed_by_id == user.pk or user.role == Role.TEAM_LEAD),
+        **extra,
+    }

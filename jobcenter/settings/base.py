@@ -266,7 +266,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"CaseEventKindEnum": "cases.models.CaseEvent.Kind"},
+    "ENUM_NAME_OVERRIDES": {
+        "CaseEventKindEnum": "cases.models.CaseEvent.Kind",
+        "NeedEnum": "profiling.models.Need",
+        "LanguageLevelEnum": "profiling.models.LanguageLevel",
+    },
 }
 
 # The jobcenter this installation serves.

@@ -73,7 +73,13 @@ def test_caseworker_filters_the_work_queue_and_opens_a_case(page, live_server, t
     log_in(page, live_server, "cw")
     assert page.get_by_role("heading", level=1).inner_text() == "Arbeitsvorrat"
     results = page.locator("#work-queue-results")
-    assert "33 Fälle" in results.inner_text()
+    # A caseworker starts on "My cases": the fixed cases (Aylin and ten more), none claimed yet.
+    assert "11 Fälle" in results.inner_text()
+    assert (
+        page.locator(".app-queue-tabs__link[aria-current=page]")
+        .get_attribute("href")
+        .endswith("queue=mine")
+    )
     screenshot(page, "work_queue")
     assert_accessible(page)
 
@@ -110,9 +116,9 @@ def test_caseworker_filters_the_work_queue_and_opens_a_case(page, live_server, t
     assert_only_local_requests(page, live_server)
 
 
-def test_pagination_with_htmx_keeps_the_filters(page, live_server, team, team_cases):
+def test_pagination_with_htmx_keeps_the_filters(page, live_server, team, team_lead, team_cases):
     CaseFactory.create_batch(25, team=team, phase=Phase.REVIEW)
-    log_in(page, live_server, "cw")
+    log_in(page, live_server, "lead")  # a team lead starts with all cases of the team
     with page.expect_response(lambda r: "phase=review" in r.url):
         page.get_by_label("Phase", exact=True).select_option("review")
     page.wait_for_function(

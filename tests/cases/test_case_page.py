@@ -6,10 +6,11 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from audit.models import AuditAction, AuditChannel, AuditEvent
-from cases.models import CaseEvent, EmploymentSpell, Phase
+from cases.models import Case, CaseEvent, EmploymentSpell, Phase
 from profiling.models import Need
 from tests.cases.factories import (
     CaseEventFactory,
@@ -210,5 +211,54 @@ def test_number_of_queries_does_not_grow_with_the_timeline(client, caseworker, t
             start=datetime.date(year, 1, 1),
             end=datetime.date(year, 12, 31),
         )
+    many = count_queries()
+    assert many == few
+
+
+# --- lifecycle: the Case card, the phase form, claims --------------------------------------------
+
+
+def test_case_card_shows_cycle_claim_and_closure(client, caseworker, team):
+    claimed = CaseFactory(team=team, cycle=2, claimed_by=caseworker, claimed_at=timezone.now())
+    client.force_login(caseworker)
+    body = _body(client.get(_url(claimed)))
+    assert 'id="case-lifecycle"' in body
+    assert 'id="case-claim"' in body
+    assert str(caseworker) in body.split('id="case-claim"', 1)[1].split("</dd>", 1)[0]
+    assert reverse("cases:case_release", args=[claimed.pk]) in body
+    with translation.override("de"):
+        assert gettext("cycle %(cycle)s") % {"cycle": 2} in body
+
+    closed = CaseFactory(team=team, phase=Phase.CLOSED, closure_reason="moved_away")
+    body = _body(client.get(_url(closed)))
+    assert "Umzug (Wegzug)" in body
+    assert 'id="case-transition-form"' not in body
+    assert reverse("cases:case_claim", args=[closed.pk]) not in body
+
+
+def test_the_transition_form_works_without_javascript(client, caseworker, case):
+    client.force_login(caseworker)
+    body = _body(client.get(_url(case)))
+    form = body.split('id="case-transition-form"', 1)[1].split("</form>", 1)[0]
+    assert f'action="{reverse("cases:case_transition", args=[case.pk])}"' in body
+    opening_tag = body.split('id="case-transition-form"', 1)[1].split(">", 1)[0]
+    assert 'method="post"' in opening_tag
+    assert 'name="csrfmiddlewaretoken"' in form
+    assert '<label class="kern-label" for="id_transition_to">' in form
+    assert '<label class="kern-label" for="id_transition_reason">' in form
+
+
+def test_number_of_queries_is_the_same_with_a_claim_and_a_plan(client, caseworker, team):
+    case = CaseFactory(team=team, phase=Phase.PLANNING)
+    client.force_login(caseworker)
+
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(_url(case)).status_code == 200
+        return len(queries)
+
+    few = count_queries()
+    Case.objects.filter(pk=case.pk).update(claimed_by=caseworker, claimed_at=timezone.now())
+    CaseEventFactory.create_batch(10, case=case, actor=caseworker)
     many = count_queries()
     assert many == few

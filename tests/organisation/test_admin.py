@@ -70,11 +70,12 @@ def test_anonymous_is_sent_to_the_admin_login(client):
 @pytest.mark.parametrize(
     "url",
     [
-        "/admin/cases/",
         "/admin/cases/case/",
         "/admin/cases/customer/",
         "/admin/cases/household/",
-        "/admin/profiling/",
+        "/admin/cases/casenote/",
+        "/admin/cases/cooperationplan/",
+        "/admin/profiling/profile/",
     ],
 )
 def test_customer_data_is_not_in_the_admin(admin_client, url):
@@ -86,7 +87,10 @@ def test_the_admin_index_lists_configuration_only(admin_client):
 
     assert "/admin/organisation/team/" in body
     assert "/admin/organisation/user/" in body
-    assert "/admin/cases/" not in body
+    # The cases app shows only its configuration (tags, note templates, case work rules).
+    assert "/admin/cases/tag/" in body
+    for customer_data in ("case", "customer", "household", "casenote", "cooperationplan"):
+        assert f"/admin/cases/{customer_data}/" not in body
 
 
 # Staff
