@@ -6,7 +6,13 @@ Used by `manage.py seed_demo` (the demo) and by the benchmarks. Two steps:
   `random.Random` streams derived from the seed and from Faker instances seeded the same way.
   The same seed, number of customers and `today` give exactly the same records; every date and
   time is relative to `today` (events fall on working hours of past days).
-* `write(...)` bulk-inserts the records in one transaction, with one audit row per customer.
+* `write(...)` bulk-inserts the records in one transaction, with one audit row per created
+  customer, cooperation plan and case note.
+
+Cases that reached implementation have the agreed cooperation plan of their (first) cycle with its
+steps; some cases in planning have a draft. Cases have a few case notes, answered against the note
+templates of migration 0005 (about one in ten misses a required checklist item). Plans and notes
+come from random streams of their own, so adding them left everything else unchanged for a seed.
 
 Each customer record also carries a latent "true" integration probability computed by
 `integration_probability()` from the profile features alone. It is the oracle a later model is
@@ -18,6 +24,7 @@ cases, the closing day for closed ones (a jobcenter does not follow a customer a
 
 from __future__ import annotations
 
+import importlib
 import math
 import random
 import unicodedata
@@ -41,13 +48,23 @@ from audit.services import AuditContext, audit_record_many
 from cases.models import (
     Case,
     CaseEvent,
+    CaseNote,
+    Channel,
     Citizenship,
+    CooperationPlan,
     Customer,
     CustomerGroup,
     EmploymentSpell,
     Household,
+    NoteTemplate,
+    NoteType,
     Phase,
+    PlanStatus,
+    PlanStep,
     Sex,
+    StepResponsible,
+    StepStatus,
+    Tag,
 )
 from jobcenter.exceptions import ApplicationError
 from organisation.models import FederalState, Jobcenter, Role, Team, User
@@ -473,6 +490,57 @@ class EventRecord:
     summary: str
     actor: int | None  # index into SyntheticJobcenter.staff
     data: dict
+    # The plan or note the entry is about: write() adds its primary key to data under ref_key.
+    ref: PlanRecord | NoteRecord | None = None
+    ref_key: str = ""
+
+
+@dataclass
+class StepRecord:
+    position: int
+    responsible: str
+    responsible_name: str
+    description: str
+    due_date: date
+    status: str
+    status_changed_at: datetime | None
+    follow_up: str = ""
+
+
+@dataclass
+class PlanRecord:
+    cycle: int
+    version: int
+    status: str
+    integration_goal: str
+    review_date: date
+    created_at: datetime
+    created_by: int  # index into staff
+    agreed_at: datetime | None
+    agreed_by: int | None  # index into staff
+    agreement_note: str
+    steps: list[StepRecord]
+
+    @property
+    def label(self) -> str:
+        return f"{self.cycle}.{self.version}"
+
+
+@dataclass
+class NoteRecord:
+    author: int  # index into staff
+    note_type: str
+    channel: str
+    occurred_on: date
+    text: str
+    tags: list[str]  # names from the tag vocabulary of migration 0005
+    checklist: dict[str, bool]  # answered against the default template of the note type
+    missing_items: list[str]
+    created_at: datetime
+
+    @property
+    def is_incomplete(self) -> bool:
+        return bool(self.missing_items)
 
 
 @dataclass
@@ -489,6 +557,9 @@ class CaseRecord:
     closing_summary: str = ""
     caseworker: int | None = None  # index into staff; only potential customers have one
     events: list[EventRecord] = field(default_factory=list)
+    transition_actors: list[int] = field(default_factory=list)  # who made each transition
+    plans: list[PlanRecord] = field(default_factory=list)
+    notes: list[NoteRecord] = field(default_factory=list)
 
     def is_overdue(self, today: date) -> bool:
         return (
@@ -553,6 +624,29 @@ class SyntheticJobcenter:
 
     def overdue_count(self) -> int:
         return sum(customer.case.is_overdue(self.today) for customer in self.customers)
+
+    def plan_counts(self) -> dict[str, int]:
+        """Plans by status, their steps, and the open cases with an open step past its date."""
+        counts = {"agreed": 0, "draft": 0, "steps": 0, "cases_with_steps_overdue": 0}
+        for customer in self.customers:
+            case = customer.case
+            overdue = False
+            for plan in case.plans:
+                counts[plan.status] += 1
+                counts["steps"] += len(plan.steps)
+                overdue = overdue or (
+                    plan.status == PlanStatus.AGREED
+                    and case.phase != Phase.CLOSED
+                    and any(
+                        s.status == StepStatus.OPEN and s.due_date < self.today for s in plan.steps
+                    )
+                )
+            counts["cases_with_steps_overdue"] += overdue
+        return counts
+
+    def note_counts(self) -> dict[str, int]:
+        notes = [note for customer in self.customers for note in customer.case.notes]
+        return {"notes": len(notes), "incomplete": sum(note.is_incomplete for note in notes)}
 
 
 @dataclass(frozen=True)
@@ -697,6 +791,7 @@ def generate(*, customers: int, seed: int, today: date | None = None) -> Synthet
     _assign_and_narrate(
         seed=seed, today=today, teams=teams, staff=staff, customers=customer_records
     )
+    _plans_and_notes(seed=seed, today=today, staff=staff, customers=customer_records)
     return SyntheticJobcenter(
         seed=seed,
         today=today,
@@ -1582,6 +1677,7 @@ def _assign_and_narrate(
         ]
         for when, old, new in case.transitions:
             who = actor(case, pool)
+            case.transition_actors.append(who)
             events.append(
                 EventRecord(
                     when,
@@ -1649,6 +1745,681 @@ def _assign_and_narrate(
             )
         events.sort(key=lambda event: event.at)
         case.events = events
+
+
+# --- Cooperation plans and case notes ------------------------------------------------------------
+
+# The note templates and the tag vocabulary that migration 0005 creates. The generator answers the
+# checklists against these; write() re-reads the templates and tags actually in the database.
+_STARTER_DATA = importlib.import_module("cases.migrations.0005_note_templates_and_tags")
+DEFAULT_NOTE_TEMPLATES: dict[str, dict] = _STARTER_DATA.TEMPLATES
+DEFAULT_TAGS: tuple[str, ...] = tuple(_STARTER_DATA.TAGS)
+
+NOTE_TYPE_LABELS_DE = {
+    NoteType.CONVERSATION: "Gespräch",
+    NoteType.PHONE_CALL: "Telefonat",
+    NoteType.VIDEO: "Videoberatung",
+    NoteType.OUTREACH_VISIT: "Hausbesuch / aufsuchender Kontakt",
+    NoteType.DOCUMENT_RECEIVED: "Unterlage eingegangen",
+    NoteType.OTHER: "Sonstiges",
+}
+DRAFT_SHARE_IN_PLANNING = 0.55
+INCOMPLETE_NOTE_SHARE = 0.1
+PLAN_REVIEW_MONTHS = 6  # CasePolicy.plan_review_months by default
+AGREEMENT_NOTES = Weighted(
+    {
+        "Im persönlichen Gespräch besprochen und vereinbart.": 50,
+        "Im persönlichen Gespräch besprochen und vereinbart, Ausfertigung ausgehändigt.": 20,
+        "In der Videoberatung besprochen; Zustimmung per Nachricht im Postfach erteilt.": 15,
+        "Telefonisch besprochen; Zustimmung in Textform per E-Mail eingegangen.": 15,
+    }
+)
+STEP_FOLLOW_UP_DONE = (
+    "",
+    "",
+    "Nachweis liegt vor.",
+    "Erledigt, Bescheinigung in der Akte.",
+    "Im Gespräch bestätigt.",
+)
+STEP_FOLLOW_UP_DROPPED = (
+    "Nicht mehr erforderlich.",
+    "Entfällt nach Rücksprache.",
+    "Zurückgestellt, wird im nächsten Plan neu vereinbart.",
+)
+STEP_FOLLOW_UP_DROPPED_CLOSED = "Entfällt mit dem Abschluss des Falls."
+# (responsible, third party, description)
+GENERIC_STEPS = (
+    (StepResponsible.CUSTOMER, "", "Bewerbungsunterlagen überarbeiten"),
+    (StepResponsible.CUSTOMER, "", "Stellenangebote in der Jobbörse wöchentlich prüfen"),
+    (StepResponsible.JOBCENTER, "", "Bewerbungskosten auf Antrag erstatten"),
+    (StepResponsible.CUSTOMER, "", "Profil in der Jobbörse anlegen und aktuell halten"),
+    (StepResponsible.JOBCENTER, "", "Fahrtkosten zu Vorstellungsgesprächen übernehmen"),
+)
+NOTE_DOCUMENTS = (
+    "Arbeitsunfähigkeitsbescheinigung",
+    "Bewerbungsnachweise",
+    "Teilnahmebescheinigung",
+    "Arbeitsvertrag",
+    "Mietvertrag",
+    "Kita-Bescheinigung",
+    "Zeugnisse in Kopie",
+    "Lebenslauf",
+)
+TOPIC_TAGS = {
+    "Kooperationsplan besprochen": (),
+    "Bewerbungsunterlagen überarbeitet": ("Bewerbung",),
+    "Vermittlungsvorschläge besprochen": ("Vermittlung",),
+    "Stand der Maßnahme besprochen": ("Qualifizierung",),
+    "Kinderbetreuung geklärt": ("Kinderbetreuung",),
+    "Anerkennung des Berufsabschlusses besprochen": ("Anerkennung ausländischer Abschlüsse",),
+    "Berufssprachkurs vereinbart": ("Sprachkurs",),
+    "Gesundheitliche Situation besprochen": ("Gesundheit",),
+    "Termin bei der Schuldnerberatung vermittelt": ("Schulden",),
+    "Rückmeldung zu laufenden Bewerbungen": ("Bewerbung", "Vermittlung"),
+}
+NOTE_AGREEMENTS = (
+    "Bewerbungsunterlagen bis zum nächsten Termin überarbeiten",
+    "drei Vermittlungsvorschläge ausgehändigt, Rückmeldung innerhalb von zwei Wochen",
+    "Nachweise über die Eigenbemühungen zum nächsten Termin mitbringen",
+    "Stellenangebote in der Jobbörse gemeinsam durchgesehen, zwei Bewerbungen vereinbart",
+    "Rückmeldung der Kundin/des Kunden bis Monatsende",
+)
+NOTE_SITUATIONS = (
+    "Die Situation ist im Wesentlichen unverändert",
+    "Bewirbt sich regelmäßig, bisher ohne Zusage",
+    "Hatte seit dem letzten Termin ein Vorstellungsgespräch",
+    "Wirkt motiviert und hat eigene Stellenangebote mitgebracht",
+)
+
+
+def _addressed(customer: CustomerRecord) -> str:
+    if customer.sex == Sex.FEMALE:
+        return f"Frau {customer.last_name}"
+    if customer.sex == Sex.MALE:
+        return f"Herr {customer.last_name}"
+    return f"{customer.first_name} {customer.last_name}"
+
+
+def _age_on(customer: CustomerRecord, day: date) -> int:
+    born = customer.date_of_birth
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _need_items(customer: CustomerRecord) -> list[tuple[str, str, str, str, str]]:
+    """What the profile calls for: (responsible, third party, step, tag, situation), most pressing
+    first."""
+    profile = customer.profile
+    items: list[tuple[str, str, str, str, str]] = []
+    german = profile.german
+    if german in ("A0", "A1", "A2"):
+        items.append(
+            (
+                StepResponsible.THIRD_PARTY,
+                "Volkshochschule Musterstadt",
+                "Sprachkurs B1 beginnen (Integrationskurs)",
+                "Sprachkurs",
+                "Der Integrationskurs läuft, Verständigung auf Deutsch noch eingeschränkt",
+            )
+        )
+    elif german == "B1":
+        items.append(
+            (
+                StepResponsible.CUSTOMER,
+                "",
+                "Zum Berufssprachkurs B2 anmelden",
+                "Sprachkurs",
+                "Gute Fortschritte im Deutschen, Berufssprachkurs B2 ist der nächste Schritt",
+            )
+        )
+    if profile.care in (Need.SOME, Need.HIGH):
+        items.append(
+            (
+                StepResponsible.CUSTOMER,
+                "",
+                "Kinderbetreuung klären (Kita-Platz beim Jugendamt beantragen)",
+                "Kinderbetreuung",
+                "Die Kinderbetreuung ist noch nicht verlässlich geregelt",
+            )
+        )
+    if profile.foreign_qualification:
+        items.append(
+            (
+                StepResponsible.THIRD_PARTY,
+                "IQ-Anerkennungsberatung Musterstadt",
+                "Anerkennung des ausländischen Berufsabschlusses prüfen",
+                "Anerkennung ausländischer Abschlüsse",
+                "Der Berufsabschluss aus dem Herkunftsland ist noch nicht anerkannt",
+            )
+        )
+    if profile.health == Need.HIGH:
+        items.append(
+            (
+                StepResponsible.JOBCENTER,
+                "",
+                "Gutachten beim Ärztlichen Dienst in Auftrag geben",
+                "Gesundheit",
+                "Berichtet von gesundheitlichen Einschränkungen, die die Arbeitssuche erschweren",
+            )
+        )
+    elif profile.health == Need.SOME:
+        items.append(
+            (
+                StepResponsible.CUSTOMER,
+                "",
+                "Ärztliche Bescheinigung zur Belastbarkeit vorlegen",
+                "Gesundheit",
+                "Gesundheitlich eingeschränkt, aber für leichtere Tätigkeiten belastbar",
+            )
+        )
+    if profile.debt in (Need.SOME, Need.HIGH):
+        items.append(
+            (
+                StepResponsible.THIRD_PARTY,
+                "Schuldnerberatung der Caritas Musterstadt",
+                "Erstgespräch bei der Schuldnerberatung wahrnehmen",
+                "Schulden",
+                "Offene Forderungen belasten die Situation",
+            )
+        )
+    if profile.housing == Need.HIGH:
+        items.append(
+            (
+                StepResponsible.THIRD_PARTY,
+                "Fachstelle Wohnen der Stadt Musterstadt",
+                "Drohenden Wohnungsverlust mit der Fachstelle Wohnen abwenden",
+                "Wohnen",
+                "Die Wohnung ist gekündigt, eine neue Unterkunft wird gesucht",
+            )
+        )
+    if profile.digital == Need.HIGH:
+        items.append(
+            (
+                StepResponsible.THIRD_PARTY,
+                "Bildungswerk Musterstadt",
+                "Kurs „Digitale Jobsuche“ besuchen",
+                "Qualifizierung",
+                "Online-Bewerbungen fallen noch schwer",
+            )
+        )
+    if profile.mobility_need == Need.HIGH:
+        items.append(
+            (
+                StepResponsible.JOBCENTER,
+                "",
+                "Förderung des Führerscheins prüfen",
+                "Mobilität",
+                "Ohne Führerschein sind viele Stellen im Schichtdienst nicht erreichbar",
+            )
+        )
+    if profile.target_occupation and profile.vocational == Vocational.NONE:
+        if _age_on(customer, customer.as_of) < 30:
+            items.append(
+                (
+                    StepResponsible.THIRD_PARTY,
+                    "Berufsberatung der Agentur für Arbeit",
+                    f"Beratung zur Ausbildung als {profile.target_occupation} wahrnehmen",
+                    "Qualifizierung",
+                    "Interesse an einer Ausbildung",
+                )
+            )
+        else:
+            items.append(
+                (
+                    StepResponsible.JOBCENTER,
+                    "",
+                    "Bildungsgutschein für eine Teilqualifizierung prüfen",
+                    "Qualifizierung",
+                    "Ohne Berufsabschluss, eine Teilqualifizierung wird erwogen",
+                )
+            )
+    if profile.motivation == Motivation.LOW:
+        items.append(
+            (
+                StepResponsible.THIRD_PARTY,
+                "Coaching-Zentrum Musterstadt",
+                "Ganzheitliches Coaching (§ 16k SGB II) beginnen",
+                "",
+                "Wirkt entmutigt nach langer Arbeitslosigkeit",
+            )
+        )
+    return items
+
+
+def _integration_goal(customer: CustomerRecord, agreed_on: date) -> str:
+    profile = customer.profile
+    target = profile.target_occupation
+    hours = "in Teilzeit" if profile.care == Need.HIGH else "in Vollzeit"
+    if not target:
+        return (
+            "Berufliche Orientierung klären und eine sozialversicherungspflichtige Beschäftigung "
+            "aufnehmen."
+        )
+    if profile.vocational == Vocational.NONE and _age_on(customer, agreed_on) < 30:
+        return f"Beginn einer Ausbildung als {target} zum nächsten Ausbildungsjahr."
+    if profile.german in ("A0", "A1", "A2"):
+        return (
+            f"Deutschkenntnisse auf Niveau B1 verbessern und danach eine Beschäftigung als {target} "
+            "aufnehmen."
+        )
+    if profile.health == Need.HIGH:
+        return (
+            f"Gesundheitliche Stabilisierung und schrittweiser Einstieg in eine Beschäftigung als "
+            f"{target}."
+        )
+    if profile.care == Need.HIGH:
+        return (
+            f"Aufnahme einer Beschäftigung als {target} in Teilzeit, vereinbar mit der "
+            "Kinderbetreuung."
+        )
+    return f"Aufnahme einer sozialversicherungspflichtigen Beschäftigung als {target} {hours}."
+
+
+def _note_summary(note_type: str, occurred_on: date, missing: list[str]) -> str:
+    summary = f"{NOTE_TYPE_LABELS_DE[note_type]} vom {occurred_on:%d.%m.%Y} vermerkt."
+    if missing:
+        summary += f" Unvollständig: {'; '.join(missing)}."
+    return summary if len(summary) <= 300 else summary[:299] + "…"
+
+
+def _note_event_data(note: NoteRecord, tags: list[str], missing: list[str]) -> dict:
+    return {
+        "note_type": note.note_type,
+        "channel": note.channel,
+        "occurred_on": note.occurred_on.isoformat(),
+        "tags": tags,
+        "missing_items": missing,
+    }
+
+
+class _PlansAndNotes:
+    """Cooperation plans with steps and case notes for every case, from two streams of their own."""
+
+    def __init__(self, *, seed: int, today: date) -> None:
+        self.plans_rng = random.Random(f"{seed}:plans")
+        self.notes_rng = random.Random(f"{seed}:notes")
+        self.today = today
+        self.tz = timezone.get_default_timezone()
+
+    def _at(self, rng: random.Random, day: date) -> datetime:
+        return datetime.combine(
+            day, time(rng.randint(8, 15), rng.choice((0, 10, 20, 30, 40, 50))), self.tz
+        )
+
+    def _day_between(self, rng: random.Random, first: date, last: date) -> date:
+        return first + timedelta(days=rng.randint(0, max(0, (last - first).days)))
+
+    # -- plans ----------------------------------------------------------------------------------
+
+    def plan(self, customer: CustomerRecord) -> None:
+        case = customer.case
+        reached = [new for _when, _old, new in case.transitions]
+        if Phase.IMPLEMENTATION in reached:
+            self._agreed_plan(customer, reached.index(Phase.IMPLEMENTATION))
+        elif case.phase == Phase.PLANNING and self.plans_rng.random() < DRAFT_SHARE_IN_PLANNING:
+            self._draft_plan(customer)
+
+    def _steps(
+        self,
+        customer: CustomerRecord,
+        *,
+        count: int,
+        first_due: date,
+        last_due: date,
+    ) -> list[StepRecord]:
+        rng = self.plans_rng
+        needs = _need_items(customer)
+        chosen = [item[:3] for item in needs[:count]]
+        target = customer.profile.target_occupation
+        generic = list(GENERIC_STEPS)
+        if target:
+            generic.insert(
+                0,
+                (
+                    StepResponsible.CUSTOMER,
+                    "",
+                    f"Monatlich mindestens vier Bewerbungen als {target} schreiben und nachweisen",
+                ),
+            )
+            generic.insert(
+                1,
+                (
+                    StepResponsible.JOBCENTER,
+                    "",
+                    f"Passende Vermittlungsvorschläge als {target} unterbreiten",
+                ),
+            )
+        while len(chosen) < count and generic:
+            # The first generic step is the most common one; the others by chance.
+            chosen.append(generic.pop(0 if rng.random() < 0.5 else rng.randrange(len(generic))))
+        dues = sorted(self._day_between(rng, first_due, last_due) for _ in chosen)
+        return [
+            StepRecord(
+                position=index + 1,
+                responsible=responsible,
+                responsible_name=name,
+                description=description,
+                due_date=due,
+                status=StepStatus.OPEN,
+                status_changed_at=None,
+            )
+            for index, ((responsible, name, description), due) in enumerate(
+                zip(chosen, dues, strict=True)
+            )
+        ]
+
+    def _agreed_plan(self, customer: CustomerRecord, index: int) -> None:
+        rng = self.plans_rng
+        case = customer.case
+        when, _old, _new = case.transitions[index]
+        who = case.transition_actors[index]
+        planning_since = case.transitions[index - 1][0] if index > 0 else case.opened_at
+        agreed_at = max(planning_since + timedelta(minutes=2), when - timedelta(minutes=3))
+        created_at = self._at(rng, self._day_between(rng, planning_since.date(), agreed_at.date()))
+        created_at = min(max(created_at, planning_since + timedelta(minutes=1)), agreed_at)
+        agreed_on = timezone.localtime(agreed_at, self.tz).date()
+        if case.phase != Phase.CLOSED and case.review_due is None:
+            case.review_due = add_months(agreed_on, PLAN_REVIEW_MONTHS)  # never without one
+        review_date = case.review_due or add_months(agreed_on, PLAN_REVIEW_MONTHS)
+        first_due = agreed_on + timedelta(days=7)
+        last_due = max(first_due + timedelta(days=7), review_date - timedelta(days=3))
+        steps = self._steps(
+            customer, count=rng.randint(2, 5), first_due=first_due, last_due=last_due
+        )
+        closed_on = timezone.localtime(case.closed_at, self.tz).date() if case.closed_at else None
+        for step in steps:
+            self._progress(step, agreed_at=agreed_at, closed_at=case.closed_at, closed_on=closed_on)
+        plan = PlanRecord(
+            cycle=1,
+            version=1,
+            status=PlanStatus.AGREED,
+            integration_goal=_integration_goal(customer, agreed_on),
+            review_date=review_date,
+            created_at=created_at,
+            created_by=who,
+            agreed_at=agreed_at,
+            agreed_by=who,
+            agreement_note=AGREEMENT_NOTES.pick(rng),
+            steps=steps,
+        )
+        case.plans.append(plan)
+        case.events.append(
+            EventRecord(
+                created_at,
+                CaseEvent.Kind.PLAN_DRAFTED,
+                f"Kooperationsplan {plan.label} entworfen.",
+                who,
+                {"version": plan.label},
+                plan,
+                "plan_id",
+            )
+        )
+        case.events.append(
+            EventRecord(
+                agreed_at,
+                CaseEvent.Kind.PLAN_AGREED,
+                f"Kooperationsplan {plan.label} mit der Kundin/dem Kunden vereinbart: "
+                f"{plan.agreement_note[:200]}",
+                who,
+                {
+                    "version": plan.label,
+                    "superseded_plan_id": None,
+                    "review_date": review_date.isoformat(),
+                },
+                plan,
+                "plan_id",
+            )
+        )
+
+    def _progress(
+        self,
+        step: StepRecord,
+        *,
+        agreed_at: datetime,
+        closed_at: datetime | None,
+        closed_on: date | None,
+    ) -> None:
+        """Done, dropped or still open, as of today (or as of the closing day)."""
+        rng = self.plans_rng
+        roll = rng.random()
+        until = closed_on or self.today
+        if step.due_date < until:
+            status = (
+                StepStatus.DONE
+                if roll < 0.82
+                else StepStatus.DROPPED
+                if roll < 0.88 or closed_on
+                else StepStatus.OPEN
+            )
+        elif closed_on is not None:
+            status = StepStatus.DONE if roll < 0.3 else StepStatus.DROPPED
+        else:
+            status = StepStatus.DONE if roll < 0.15 else StepStatus.OPEN
+        if status == StepStatus.OPEN:
+            return
+        agreed_on = timezone.localtime(agreed_at, self.tz).date()
+        latest = min(until - timedelta(days=1), step.due_date + timedelta(days=14))
+        earliest = min(
+            max(agreed_on + timedelta(days=1), step.due_date - timedelta(days=30)), latest
+        )
+        changed = self._at(rng, self._day_between(rng, earliest, latest))
+        if status == StepStatus.DROPPED and closed_at is not None and step.due_date >= until:
+            changed = closed_at - timedelta(minutes=1)
+            step.follow_up = STEP_FOLLOW_UP_DROPPED_CLOSED
+        elif status == StepStatus.DROPPED:
+            step.follow_up = rng.choice(STEP_FOLLOW_UP_DROPPED)
+        else:
+            step.follow_up = rng.choice(STEP_FOLLOW_UP_DONE)
+        changed = max(changed, agreed_at + timedelta(minutes=30))
+        if closed_at is not None:
+            changed = min(changed, closed_at - timedelta(minutes=1))
+        step.status = status
+        step.status_changed_at = changed
+
+    def _draft_plan(self, customer: CustomerRecord) -> None:
+        rng = self.plans_rng
+        case = customer.case
+        index = len(case.transitions) - 1
+        planning_since, who = case.transitions[index][0], case.transition_actors[index]
+        yesterday = self.today - timedelta(days=1)
+        created_at = self._at(rng, self._day_between(rng, planning_since.date(), yesterday))
+        created_at = max(created_at, planning_since + timedelta(minutes=10))
+        created_on = timezone.localtime(created_at, self.tz).date()
+        review_date = add_months(created_on, PLAN_REVIEW_MONTHS)
+        first_due = max(self.today + timedelta(days=7), created_on + timedelta(days=14))
+        steps = self._steps(
+            customer,
+            count=rng.randint(1, 3),
+            first_due=first_due,
+            last_due=max(first_due, review_date - timedelta(days=7)),
+        )
+        goal = _integration_goal(customer, created_on)
+        plan = PlanRecord(
+            cycle=1,
+            version=1,
+            status=PlanStatus.DRAFT,
+            integration_goal=goal,
+            review_date=review_date,
+            created_at=created_at,
+            created_by=who,
+            agreed_at=None,
+            agreed_by=None,
+            agreement_note="",
+            steps=steps,
+        )
+        case.plans.append(plan)
+        case.events.append(
+            EventRecord(
+                created_at,
+                CaseEvent.Kind.PLAN_DRAFTED,
+                f"Kooperationsplan {plan.label} entworfen.",
+                who,
+                {"version": plan.label},
+                plan,
+                "plan_id",
+            )
+        )
+
+    # -- notes ----------------------------------------------------------------------------------
+
+    def notes(self, customer: CustomerRecord, pool: list[int]) -> None:
+        rng = self.notes_rng
+        case = customer.case
+        end = timezone.localtime(case.closed_at, self.tz).date() if case.closed_at else self.today
+        last_day = end - timedelta(days=1)
+        first_day = timezone.localtime(case.opened_at, self.tz).date() + timedelta(days=1)
+        if last_day < first_day:
+            return
+        age = (end - first_day).days
+        count = (
+            rng.randint(0, 1) if age < 60 else rng.randint(0, 2) if age < 200 else rng.randint(1, 3)
+        )
+        if not count:
+            return
+        contacts = [
+            event
+            for event in case.events
+            if event.kind == CaseEvent.Kind.CONTACT and event.data["channel"] != "group"
+        ]
+        rng.shuffle(contacts)
+        needs = _need_items(customer)
+        for number in range(count):
+            if number < len(contacts):
+                contact = contacts[number]
+                channel = contact.data["channel"]
+                topic = contact.summary.split(": ", 1)[1]
+                author = contact.actor if contact.actor is not None else rng.choice(pool)
+                day = timezone.localtime(contact.at, self.tz).date()
+                created_at = contact.at + timedelta(minutes=rng.randint(10, 90))
+                if channel == "in_person":
+                    outreach = case.customer_group == CustomerGroup.POTENTIAL and rng.random() < 0.1
+                    note_type = NoteType.OUTREACH_VISIT if outreach else NoteType.CONVERSATION
+                    channel = Channel.OUTREACH if outreach else Channel.IN_PERSON
+                elif channel == "phone":
+                    note_type = NoteType.PHONE_CALL
+                elif channel == "video":
+                    note_type = NoteType.VIDEO
+                else:
+                    note_type = NoteType.OTHER
+            else:
+                topic = ""
+                note_type = NoteType.DOCUMENT_RECEIVED
+                channel = Channel.LETTER if rng.random() < 0.5 else Channel.DIGITAL
+                author = case.caseworker if case.caseworker is not None else rng.choice(pool)
+                day = self._day_between(rng, first_day, last_day)
+                created_at = self._at(rng, day)
+            need = rng.choice(needs) if needs and rng.random() < 0.6 else None
+            text, tags = self._text(customer, note_type, channel, topic, need)
+            checklist, missing = self._checklist(note_type, topic)
+            note = NoteRecord(
+                author=author,
+                note_type=note_type,
+                channel=channel,
+                occurred_on=day,
+                text=text,
+                tags=tags,
+                checklist=checklist,
+                missing_items=missing,
+                created_at=created_at,
+            )
+            case.notes.append(note)
+            case.events.append(
+                EventRecord(
+                    created_at,
+                    CaseEvent.Kind.NOTE_ADDED,
+                    _note_summary(note_type, day, missing),
+                    author,
+                    _note_event_data(note, tags, missing),
+                    note,
+                    "note_id",
+                )
+            )
+
+    def _text(
+        self,
+        customer: CustomerRecord,
+        note_type: str,
+        channel: str,
+        topic: str,
+        need: tuple[str, str, str, str, str] | None,
+    ) -> tuple[str, list[str]]:
+        rng = self.notes_rng
+        who = _addressed(customer)
+        situation = need[4] if need else rng.choice(NOTE_SITUATIONS)
+        agreement = rng.choice(NOTE_AGREEMENTS)
+        weeks = rng.choice((2, 3, 4, 6))
+        candidates = list(TOPIC_TAGS.get(topic, ()))
+        if need and need[3] and need[3] not in candidates:
+            candidates.append(need[3])
+        if note_type == NoteType.DOCUMENT_RECEIVED:
+            document = rng.choice(NOTE_DOCUMENTS)
+            via = "per Post" if channel == Channel.LETTER else "über das Postfach"
+            text = (
+                f"{document} von {who} {via} eingegangen. Unterlagen auf Vollständigkeit geprüft, "
+                "Frist notiert. Zur Akte genommen."
+            )
+            if document == "Bewerbungsnachweise":
+                candidates.insert(0, "Bewerbung")
+            elif document == "Kita-Bescheinigung":
+                candidates.insert(0, "Kinderbetreuung")
+        elif note_type == NoteType.PHONE_CALL:
+            text = (
+                f"Anruf von {who}. Anliegen: {topic}. {situation}. Ergebnis: {agreement}. "
+                f"Rückruf in {weeks} Wochen."
+            )
+        elif note_type == NoteType.VIDEO:
+            text = (
+                f"Videoberatung mit {who}, Einverständnis liegt vor. Anlass: {topic}. "
+                f"{situation}. Vereinbart: {agreement}. Nächster Termin in {weeks} Wochen."
+            )
+        elif note_type == NoteType.OUTREACH_VISIT:
+            text = (
+                f"Hausbesuch bei {who} in der Wohnung. Anlass: {topic}. {situation}. "
+                f"Vereinbart: {agreement}. Nächster Kontakt in {weeks} Wochen."
+            )
+        elif note_type == NoteType.OTHER:
+            text = f"Nachricht von {who} im Postfach: {topic}. Beantwortet; {agreement}."
+        else:
+            text = (
+                f"Anlass des Gesprächs: {topic}. {situation}. Vereinbart: {agreement}. "
+                f"Nächster Kontakt in {weeks} Wochen."
+            )
+        size = Weighted({0: 30, 1: 50, 2: 20}).pick(rng) if candidates else 0
+        return text, sorted(set(candidates[:size]))
+
+    def _checklist(self, note_type: str, topic: str) -> tuple[dict[str, bool], list[str]]:
+        rng = self.notes_rng
+        items = DEFAULT_NOTE_TEMPLATES[note_type]["checklist"]
+        answers = {
+            item["key"]: (
+                item["required"]
+                or (item["key"] == "plan_discussed" and topic == "Kooperationsplan besprochen")
+                or rng.random() < 0.5
+            )
+            for item in items
+        }
+        if rng.random() < INCOMPLETE_NOTE_SHARE:
+            required = [item["key"] for item in items if item["required"]]
+            for key in rng.sample(required, 2 if len(required) > 2 and rng.random() < 0.3 else 1):
+                answers[key] = False
+        missing = [item["label"] for item in items if item["required"] and not answers[item["key"]]]
+        return answers, missing
+
+
+def _plans_and_notes(
+    *, seed: int, today: date, staff: list[StaffRecord], customers: list[CustomerRecord]
+) -> None:
+    """Give every case the plan its phase history calls for, and a few notes; then resort events."""
+    generator = _PlansAndNotes(seed=seed, today=today)
+    caseworkers: dict[int, list[int]] = {}
+    for index, member in enumerate(staff):
+        if member.role == Role.CASEWORKER and member.team is not None:
+            caseworkers.setdefault(member.team, []).append(index)
+    for customer in customers:
+        case = customer.case
+        generator.plan(customer)
+        generator.notes(customer, caseworkers[case.team])
+        if case.plans or case.notes:
+            case.events.sort(key=lambda event: event.at)
 
 
 # --- Writing -------------------------------------------------------------------------------------
@@ -1820,27 +2591,100 @@ def write(
             for record, saved in pairs
         ),
     )
-    events = _bulk(
-        CaseEvent,
+    plan_records = [
+        (plan, case)
+        for record, case in zip(data.customers, cases, strict=True)
+        for plan in record.case.plans
+    ]
+    plans = _bulk(
+        CooperationPlan,
         (
-            CaseEvent(
+            CooperationPlan(
                 case_id=case.pk,
-                at=event.at,
-                kind=event.kind,
-                actor_id=users[event.actor].pk if event.actor is not None else None,
-                summary=event.summary,
-                data=event.data,
+                cycle=plan.cycle,
+                version=plan.version,
+                status=plan.status,
+                integration_goal=plan.integration_goal,
+                review_date=plan.review_date,
+                created_at=plan.created_at,
+                created_by_id=users[plan.created_by].pk,
+                agreed_at=plan.agreed_at,
+                agreed_by_id=users[plan.agreed_by].pk if plan.agreed_by is not None else None,
+                agreement_note=plan.agreement_note,
             )
-            for record, case in zip(data.customers, cases, strict=True)
-            for event in record.case.events
+            for plan, case in plan_records
         ),
     )
+    steps = _bulk(
+        PlanStep,
+        (
+            PlanStep(
+                plan_id=saved.pk,
+                position=step.position,
+                responsible=step.responsible,
+                responsible_name=step.responsible_name,
+                description=step.description,
+                due_date=step.due_date,
+                status=step.status,
+                follow_up=step.follow_up,
+                status_changed_at=step.status_changed_at,
+            )
+            for (plan, _case), saved in zip(plan_records, plans, strict=True)
+            for step in plan.steps
+        ),
+    )
+    notes, note_tags, resolved = _write_notes(data=data, cases=cases, users=users)
+    pks = {id(plan): saved.pk for (plan, _case), saved in zip(plan_records, plans, strict=True)}
+    pks.update({key: saved.pk for key, saved in zip(resolved, notes, strict=True)})
+
+    def event_data(event: EventRecord) -> tuple[str, dict]:
+        if event.ref is None:
+            return event.summary, event.data
+        if isinstance(event.ref, NoteRecord):
+            tags, missing = resolved[id(event.ref)]
+            summary = _note_summary(event.ref.note_type, event.ref.occurred_on, missing)
+            return summary, {
+                event.ref_key: pks[id(event.ref)],
+                **_note_event_data(event.ref, tags, missing),
+            }
+        return event.summary, {event.ref_key: pks[id(event.ref)], **event.data}
+
+    def case_events() -> Iterator[CaseEvent]:
+        for record, case in zip(data.customers, cases, strict=True):
+            for event in record.case.events:
+                summary, payload = event_data(event)
+                yield CaseEvent(
+                    case_id=case.pk,
+                    at=event.at,
+                    kind=event.kind,
+                    actor_id=users[event.actor].pk if event.actor is not None else None,
+                    summary=summary,
+                    data=payload,
+                )
+
+    events = _bulk(CaseEvent, case_events())
+    detail = {"source": source, "seed": data.seed}
     audit_record_many(
         ctx=AuditContext.system(),
         action=AuditAction.CREATE,
         object_type="customer",
         items=[(customer.pk, customer.pk) for customer in customers],
-        detail={"source": source, "seed": data.seed},
+        detail=detail,
+    )
+    customer_of_case = {case.pk: case.customer_id for case in cases}
+    audit_record_many(
+        ctx=AuditContext.system(),
+        action=AuditAction.CREATE,
+        object_type="cooperation_plan",
+        items=[(plan.pk, customer_of_case[plan.case_id]) for plan in plans],
+        detail=detail,
+    )
+    audit_record_many(
+        ctx=AuditContext.system(),
+        action=AuditAction.CREATE,
+        object_type="case_note",
+        items=[(note.pk, customer_of_case[note.case_id]) for note in notes],
+        detail=detail,
     )
     return WriteResult(
         jobcenter_id=jobcenter.pk,
@@ -1853,6 +2697,65 @@ def write(
             "employment_spells": len(spells),
             "cases": len(cases),
             "case_events": len(events),
-            "audit_events": len(customers),
+            "cooperation_plans": len(plans),
+            "plan_steps": len(steps),
+            "case_notes": len(notes),
+            "note_tags": note_tags,
+            "audit_events": len(customers) + len(plans) + len(notes),
         },
     )
+
+
+def _write_notes(
+    *, data: SyntheticJobcenter, cases: list[Case], users: list[User]
+) -> tuple[list[CaseNote], int, dict[int, tuple[list[str], list[str]]]]:
+    """Insert the notes, checklists answered against the templates in the database, and their tags.
+
+    A template that is missing (e.g. flushed by a test) falls back to the default of migration
+    0005. An item an admin added to a template counts as ticked on notes generated complete. Tags
+    that do not exist (or are inactive) are left off. Returns the saved notes, the number of tag
+    links, and per note record (by id, in order) the tags and missing items it got.
+    """
+    templates = {
+        **{key: value["checklist"] for key, value in DEFAULT_NOTE_TEMPLATES.items()},
+        **dict(NoteTemplate.objects.values_list("note_type", "checklist")),
+    }
+    tag_ids = dict(Tag.objects.filter(active=True).values_list("name", "pk"))
+    resolved: dict[int, tuple[list[str], list[str]]] = {}
+    rows: list[CaseNote] = []
+    for record, case in zip(data.customers, cases, strict=True):
+        for note in record.case.notes:
+            items = templates.get(note.note_type) or []
+            answers = {
+                item["key"]: note.checklist.get(item["key"], not note.is_incomplete)
+                for item in items
+            }
+            missing = [
+                item["label"] for item in items if item.get("required") and not answers[item["key"]]
+            ]
+            tags = [name for name in note.tags if name in tag_ids]
+            resolved[id(note)] = (tags, missing)
+            rows.append(
+                CaseNote(
+                    case_id=case.pk,
+                    author_id=users[note.author].pk,
+                    note_type=note.note_type,
+                    channel=note.channel,
+                    occurred_on=note.occurred_on,
+                    text=note.text,
+                    checklist=answers,
+                    missing_items=missing,
+                    is_incomplete=bool(missing),
+                    created_at=note.created_at,
+                )
+            )
+    notes = _bulk(CaseNote, rows)
+    links = _bulk(
+        CaseNote.tags.through,
+        (
+            CaseNote.tags.through(casenote_id=saved.pk, tag_id=tag_ids[name])
+            for (tags, _missing), saved in zip(resolved.values(), notes, strict=True)
+            for name in tags
+        ),
+    )
+    return notes, len(links), resolved

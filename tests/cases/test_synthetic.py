@@ -15,7 +15,23 @@ from django.utils import timezone
 
 from audit.models import AuditAction, AuditChannel, AuditEvent
 from cases import synthetic
-from cases.models import Case, CaseEvent, Customer, CustomerGroup, EmploymentSpell, Household, Phase
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseNote,
+    CooperationPlan,
+    Customer,
+    CustomerGroup,
+    EmploymentSpell,
+    Household,
+    NoteTemplate,
+    Phase,
+    PlanStatus,
+    PlanStep,
+    StepResponsible,
+    StepStatus,
+    Tag,
+)
 from organisation.models import Role, Team, User
 from profiling.models import LanguageLevel, Motivation, Need, Profile, School, Vocational
 
@@ -64,6 +80,8 @@ def _snapshot(data: synthetic.SyntheticJobcenter) -> list[tuple]:
             (c.case.phase, c.case.customer_group, c.case.opened_at, c.case.review_due),
             tuple((e.at, e.kind, e.summary, e.actor) for e in c.case.events),
             c.integration_probability,
+            repr(c.case.plans),
+            repr(c.case.notes),
         )
         for c in data.customers
     ] + [(m.username, m.first_name, m.last_name, m.role, m.team) for m in data.staff]
@@ -127,8 +145,61 @@ def _database_digest() -> str:
         "review_due",
         "closed_at",
     )
-    rows += CaseEvent.objects.order_by("case__customer__customer_number", "at", "kind").values_list(
-        "case__customer__customer_number", "at", "kind", "summary", "actor__username", "data"
+    # Primary keys in the data of plan and note entries differ between runs, and so do the tags
+    # (a flush, as between the two runs below, removes the tag vocabulary); the rest must not.
+    rows += [
+        (
+            *row[:-1],
+            {
+                key: value
+                for key, value in row[-1].items()
+                if not key.endswith("_id") and key != "tags"
+            },
+        )
+        for row in CaseEvent.objects.order_by(
+            "case__customer__customer_number", "at", "kind"
+        ).values_list(
+            "case__customer__customer_number", "at", "kind", "summary", "actor__username", "data"
+        )
+    ]
+    rows += CooperationPlan.objects.order_by("case__customer__customer_number").values_list(
+        "case__customer__customer_number",
+        "cycle",
+        "version",
+        "status",
+        "integration_goal",
+        "review_date",
+        "created_at",
+        "created_by__username",
+        "agreed_at",
+        "agreed_by__username",
+        "agreement_note",
+    )
+    rows += PlanStep.objects.order_by(
+        "plan__case__customer__customer_number", "position"
+    ).values_list(
+        "plan__case__customer__customer_number",
+        "position",
+        "responsible",
+        "responsible_name",
+        "description",
+        "due_date",
+        "status",
+        "status_changed_at",
+        "follow_up",
+    )
+    # Tags are left out: a flush (as between the two runs below) removes the tag vocabulary.
+    rows += CaseNote.objects.order_by("case__customer__customer_number", "created_at").values_list(
+        "case__customer__customer_number",
+        "author__username",
+        "note_type",
+        "channel",
+        "occurred_on",
+        "text",
+        "checklist",
+        "missing_items",
+        "is_incomplete",
+        "created_at",
     )
     return hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()
 
@@ -183,6 +254,176 @@ def test_open_cases_have_review_dates_and_some_are_overdue(seeded):
     assert closed.exists()
     assert not closed.filter(closed_at__isnull=True).exists()
     assert not Case.objects.open().filter(closed_at__isnull=False).exists()
+
+
+def test_plans_and_notes_come_from_streams_of_their_own():
+    """Adding plans and notes left the rest of the generated jobcenter unchanged."""
+    data = synthetic.generate(customers=CUSTOMERS, seed=SEED, today=TODAY)
+    new_kinds = {
+        CaseEvent.Kind.PLAN_DRAFTED,
+        CaseEvent.Kind.PLAN_AGREED,
+        CaseEvent.Kind.NOTE_ADDED,
+    }
+    for customer in data.customers:
+        case = customer.case
+        kinds = {event.kind for event in case.events}
+        assert bool(case.plans) == bool(
+            kinds & {CaseEvent.Kind.PLAN_AGREED, CaseEvent.Kind.PLAN_DRAFTED}
+        )
+        assert len(case.notes) == sum(e.kind == CaseEvent.Kind.NOTE_ADDED for e in case.events)
+        assert [e.at for e in case.events] == sorted(e.at for e in case.events)
+        assert all(e.kind not in new_kinds or e.ref is not None for e in case.events)
+
+
+# --- Cooperation plans and case notes -----------------------------------------------------------
+
+
+def test_cases_that_reached_implementation_have_an_agreed_plan_of_their_cycle(seeded):
+    today = timezone.localdate()
+    reached = Case.objects.filter(phase__in=(Phase.IMPLEMENTATION, Phase.REVIEW))
+    assert reached.exists()
+    for case in reached.prefetch_related("plans__steps").select_related("caseworker"):
+        plans = list(case.plans.all())
+        assert len(plans) == 1
+        plan = plans[0]
+        assert (plan.status, plan.cycle, plan.version) == (PlanStatus.AGREED, case.cycle, 1)
+        assert case.review_due is not None
+        assert plan.review_date == case.review_due
+        assert plan.agreed_at is not None
+        assert case.opened_at < plan.created_at <= plan.agreed_at <= case.phase_since
+        assert plan.agreed_by_id == plan.created_by_id
+        if case.caseworker_id is not None:
+            assert plan.agreed_by_id == case.caseworker_id
+        assert plan.agreed_by.team_id == case.team_id
+        assert plan.agreed_by.role == Role.CASEWORKER
+        assert plan.agreement_note.endswith(".")
+        assert plan.integration_goal.endswith(".")
+        assert re.search(r"[äöüß]|Aufnahme|Beginn|Berufliche", plan.integration_goal)
+        steps = list(plan.steps.all())
+        assert 2 <= len(steps) <= 5
+        assert [s.position for s in steps] == list(range(1, len(steps) + 1))
+        for step in steps:
+            assert step.description
+            agreed_on = timezone.localdate(plan.agreed_at)
+            assert (
+                agreed_on
+                < step.due_date
+                <= max(plan.review_date, agreed_on + datetime.timedelta(days=14))
+            )
+            assert (step.status == StepStatus.OPEN) == (step.status_changed_at is None)
+            if step.status_changed_at is not None:
+                assert plan.agreed_at < step.status_changed_at < timezone.now()
+            if step.responsible == StepResponsible.THIRD_PARTY:
+                assert step.responsible_name
+        target = case.customer.profile.target_occupation
+        if target and "Orientierung" not in plan.integration_goal:
+            assert target in plan.integration_goal
+    # Some open steps are past their date, so the work queue's "steps overdue" has cases.
+    overdue = PlanStep.objects.filter(
+        plan__status=PlanStatus.AGREED,
+        plan__case__phase__in=(Phase.IMPLEMENTATION, Phase.REVIEW),
+        status=StepStatus.OPEN,
+        due_date__lt=today,
+    )
+    assert overdue.exists()
+    assert PlanStep.objects.filter(status=StepStatus.DONE).exists()
+    assert PlanStep.objects.filter(status=StepStatus.OPEN, due_date__gte=today).exists()
+    share = overdue.values("plan__case").distinct().count() / reached.count()
+    assert 0.05 < share < 0.5
+
+
+def test_cases_in_profiling_have_no_plan_and_some_in_planning_a_draft(seeded):
+    assert not CooperationPlan.objects.filter(case__phase=Phase.PROFILING).exists()
+    planning = CooperationPlan.objects.filter(case__phase=Phase.PLANNING)
+    assert planning.exists()
+    assert set(planning.values_list("status", flat=True)) == {PlanStatus.DRAFT}
+    assert planning.count() < Case.objects.filter(phase=Phase.PLANNING).count()
+    for plan in planning.filter(agreed_at__isnull=False):
+        raise AssertionError(f"draft {plan} has an agreement")
+    assert (
+        not PlanStep.objects.filter(plan__status=PlanStatus.DRAFT)
+        .exclude(status=StepStatus.OPEN)
+        .exists()
+    )
+    # Closed cases that got to implementation keep their agreed plan, with nothing left open.
+    closed = CooperationPlan.objects.filter(case__phase=Phase.CLOSED)
+    assert closed.exists()
+    assert set(closed.values_list("status", flat=True)) == {PlanStatus.AGREED}
+    assert not PlanStep.objects.filter(
+        plan__case__phase=Phase.CLOSED, status=StepStatus.OPEN
+    ).exists()
+
+
+def test_plans_and_steps_pass_the_model_validation(seeded):
+    plans = CooperationPlan.objects.order_by("pk")
+    assert plans.exists()
+    for plan in plans[:: max(1, plans.count() // 40)]:
+        plan.full_clean()
+        for step in plan.steps.all():
+            step.full_clean()
+    for note in CaseNote.objects.order_by("pk")[:40]:
+        note.full_clean()
+
+
+def test_cases_have_notes_answered_against_the_templates(seeded):
+    today = timezone.localdate()
+    notes = CaseNote.objects.select_related("case", "author")
+    assert notes.count() >= CUSTOMERS // 2
+    templates = {
+        note_type: value["checklist"]
+        for note_type, value in synthetic.DEFAULT_NOTE_TEMPLATES.items()
+    }
+    templates.update(dict(NoteTemplate.objects.values_list("note_type", "checklist")))
+    per_case = Counter(notes.values_list("case_id", flat=True))
+    assert max(per_case.values()) <= 3
+    for note in notes:
+        assert note.occurred_on < today
+        assert note.case.opened_at.date() <= note.occurred_on
+        if note.case.closed_at:
+            assert note.occurred_on <= note.case.closed_at.date()
+        assert note.author.role == Role.CASEWORKER
+        assert note.author.team_id == note.case.team_id
+        assert note.text.strip()
+        items = templates[note.note_type]
+        assert set(note.checklist) == {item["key"] for item in items}
+        missing = [i["label"] for i in items if i["required"] and not note.checklist[i["key"]]]
+        assert note.missing_items == missing
+        assert note.is_incomplete == bool(missing)
+    incomplete = notes.filter(is_incomplete=True).count() / notes.count()
+    assert 0.03 < incomplete < 0.2
+    assert len(set(notes.values_list("note_type", flat=True))) >= 4
+    # Each note has its timeline entry, with the note's id and what it misses.
+    entries = CaseEvent.objects.filter(kind=CaseEvent.Kind.NOTE_ADDED)
+    assert entries.count() == notes.count()
+    note = notes.filter(is_incomplete=True).first()
+    entry = entries.get(data__note_id=note.pk)
+    assert note.case_id == entry.case_id
+    assert "Unvollständig: " in entry.summary
+    assert entry.data["missing_items"] == note.missing_items
+    assert entry.summary.startswith(f"{synthetic.NOTE_TYPE_LABELS_DE[note.note_type]} vom ")
+    agreed = CaseEvent.objects.filter(kind=CaseEvent.Kind.PLAN_AGREED)
+    assert agreed.count() == CooperationPlan.objects.filter(status=PlanStatus.AGREED).count()
+    assert agreed.first().summary.startswith("Kooperationsplan 1.1 mit der Kundin/dem Kunden")
+
+
+def test_notes_get_tags_from_the_vocabulary(db, frozen_time):
+    # A flushing test before this one may have removed the tags migration 0005 created.
+    for name in synthetic.DEFAULT_TAGS:
+        Tag.objects.get_or_create(name=name)
+    call_command("seed_demo", customers=CUSTOMERS, seed=SEED, stdout=_Sink())
+    tagged = CaseNote.objects.annotate(n=Count("tags")).filter(n__gt=0)
+    assert tagged.exists()
+    assert not CaseNote.objects.annotate(n=Count("tags")).filter(n__gt=2).exists()
+    assert CaseNote.objects.annotate(n=Count("tags")).filter(n=0).exists()
+
+
+def test_notes_without_a_tag_vocabulary_are_written_untagged(db, frozen_time):
+    Tag.objects.all().delete()
+    NoteTemplate.objects.all().delete()
+    call_command("seed_demo", customers=100, seed=SEED, stdout=_Sink())
+    assert CaseNote.objects.exists()
+    assert not CaseNote.tags.through.objects.exists()
+    assert CaseNote.objects.filter(is_incomplete=False).exists()
 
 
 def test_potential_cases_have_a_fixed_caseworker_of_their_team_and_others_none(seeded):
@@ -249,6 +490,8 @@ def test_summary_names_counts_and_time(db, frozen_time):
     assert "Team 1 – " in out.text
     assert "Per phase: profiling" in out.text
     assert "not yet assigned" in out.text
+    assert re.search(r"Cooperation plans: \d+ agreed, \d+ draft, \d+ steps", out.text)
+    assert re.search(r"Case notes: \d+ \(\d+ incomplete\)", out.text)
     assert re.search(r"Took \d+\.\d s", out.text)
 
 
@@ -278,6 +521,19 @@ def test_refuses_when_customers_exist(seeded):
 
 
 # --- Audit ------------------------------------------------------------------------------------------
+
+
+def test_every_created_plan_and_note_has_an_audit_row(seeded):
+    for object_type, model in (("cooperation_plan", CooperationPlan), ("case_note", CaseNote)):
+        rows = AuditEvent.objects.filter(action=AuditAction.CREATE, object_type=object_type)
+        assert rows.count() == model.objects.count() > 0
+        expected = {
+            (str(pk), customer)
+            for pk, customer in model.objects.values_list("pk", "case__customer")
+        }
+        assert set(rows.values_list("object_id", "customer_id")) == expected
+        assert set(rows.values_list("channel", flat=True)) == {AuditChannel.SYSTEM}
+        assert rows.first().detail == {"source": "seed_demo", "seed": SEED}
 
 
 def test_every_created_customer_has_an_audit_row(seeded):

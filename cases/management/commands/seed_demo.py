@@ -16,7 +16,7 @@ DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password, written onl
 class Command(BaseCommand):
     help = (
         "Seed a synthetic jobcenter (teams, staff, households, customers, profiles, employment "
-        "histories, cases with timelines) and the demo logins caseworker, teamlead and admin "
+        "histories, cases with timelines, cooperation plans with steps, case notes) and the demo logins caseworker, teamlead and admin "
         "(password 'demo'). Runs only with DEMO_MODE on and only into a database without customers."
     )
 
@@ -78,6 +78,17 @@ class Command(BaseCommand):
             + f", not yet assigned {groups['']}"
         )
         out(f"Open cases with an overdue goal review: {data.overdue_count()}")
+        plans = data.plan_counts()
+        out(
+            f"Cooperation plans: {plans['agreed']} agreed, {plans['draft']} draft, "
+            f"{plans['steps']} steps; open cases with steps overdue: "
+            f"{plans['cases_with_steps_overdue']}"
+        )
+        notes = data.note_counts()
+        out(
+            f"Case notes: {notes['notes']} ({notes['incomplete']} incomplete), "
+            f"{result.counts.get('note_tags', 0)} tag links"
+        )
         out(
             "Demo logins (password demo): caseworker and teamlead in "
             f"{data.teams[0].name}, admin without team."
