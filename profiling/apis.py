@@ -179,6 +179,18 @@ class ProfileDetailApi(APIView):
         class Meta:
             ref_name = "ProfileInput"
 
+    class PatchInputSerializer(InputSerializer):
+        """The PATCH body as documented: any subset of the fields, with `version`."""
+
+        class Meta:
+            ref_name = "ProfilePatchInput"
+
+        def get_fields(self):
+            fields = super().get_fields()
+            for name, field in fields.items():
+                field.required = name == "version"
+            return fields
+
     @extend_schema(
         operation_id="customers_profile_retrieve",
         parameters=[FilterSerializer, *AUTH_ERROR_HEADERS],
@@ -288,7 +300,7 @@ class ProfileDetailApi(APIView):
 
     @extend_schema(
         operation_id="customers_profile_partial_update",
-        request=InputSerializer(partial=True),
+        request=PatchInputSerializer,
         parameters=AUTH_ERROR_HEADERS,
         responses={200: ProfileOutputSerializer, 201: ProfileOutputSerializer, **_update_errors},
         examples=[ADMIN_FORBIDDEN_EXAMPLE, CONFLICT_EXAMPLE],
@@ -351,6 +363,7 @@ class _ProfileInputSchema(OpenApiSerializerExtension):
     """The schema says what the API enforces: no unknown fields, and `version` even in a PATCH."""
 
     target_class = ProfileDetailApi.InputSerializer
+    match_subclasses = True  # the PATCH body too
 
     def map_serializer(self, auto_schema, direction):
         schema = auto_schema._map_basic_serializer(self.target, direction)

@@ -3,12 +3,25 @@
 import os
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from organisation.models import Role
 from tests.cases.factories import CaseFactory
 from tests.organisation.factories import AdminFactory, TeamFactory, UserFactory
 
 PASSWORD = "secret-pass-123"
+
+
+@pytest.fixture(autouse=True)
+def _german_by_default():
+    """Every test starts in German, the product's default language.
+
+    A request activates its language on the test's thread and Django leaves it active, so without
+    this one test's English request would change the language of the next test's messages.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture

@@ -175,7 +175,7 @@ def test_production_settings_from_the_environment():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "django.db.backends.postgresql {'connect_timeout': 5}",
+        "django.db.backends.postgresql {'connect_timeout': 5, 'options': '-c jit=off'}",
         "redis://127.0.0.1:6379/14 False",
         "django.core.mail.backends.smtp.EmailBackend mail.example.de 587 True",
         "whitenoise.storage.CompressedManifestStaticFilesStorage",

@@ -72,11 +72,17 @@ class StepInput:
 
 
 def _case_for_update(*, ctx: AuditContext, case_id: int) -> Case:
-    """The case, locked: every plan write of one case runs one after the other."""
+    """The case, locked: every plan write of one case runs one after the other.
+
+    A closed case's plan is final: no plan write (a draft left open, a step ticked) gets past here.
+    """
     try:
-        return case_visible_to(user=ctx.actor).select_for_update().get(pk=case_id)
+        case = case_visible_to(user=ctx.actor).select_for_update().get(pk=case_id)
     except (Case.DoesNotExist, ValueError, TypeError):
         raise PlanNotFoundError(_("There is no case with this number for you.")) from None
+    if case.phase == Phase.CLOSED:
+        raise ApplicationError(_("The case is closed: its cooperation plan cannot be changed."))
+    return case
 
 
 def _draft_for_update(*, case: Case) -> CooperationPlan:
@@ -194,8 +200,6 @@ def plan_draft_create(
     follow-up notes); a goal or review date given here replaces the copied one.
     """
     case = _case_for_update(ctx=ctx, case_id=case_id)
-    if case.phase == Phase.CLOSED:
-        raise ApplicationError(_("The case is closed: its cooperation plan cannot be changed."))
     if case.plans.filter(status=PlanStatus.DRAFT).exists():
         raise ConflictError(_("This case already has a draft plan."))
     agreed = (

@@ -17,6 +17,9 @@ from organisation.services import token_issue
 from tests.cases.factories import CaseEventFactory, CaseFactory
 
 TOKEN_OPERATION = "auth_token_create"
+# Operations whose body is valid or not depending on the case's state, which a schema cannot say:
+# a first plan draft needs an integration goal, a later version copies the agreed one.
+STATE_DEPENDENT_BODIES = {"cooperation_plan_draft_create"}
 
 # One test per operation; its data and token are made once and shared by its examples.
 HYPOTHESIS = settings(
@@ -55,7 +58,10 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_app
 @schema.exclude(operation_id=TOKEN_OPERATION).parametrize()
 @HYPOTHESIS
 def test_read_operations(case, auth_header):
-    case.call_and_validate(headers=auth_header)
+    excluded = []
+    if case.operation.definition.raw.get("operationId") in STATE_DEPENDENT_BODIES:
+        excluded.append(positive_data_acceptance)
+    case.call_and_validate(headers=auth_header, excluded_checks=excluded)
 
 
 @schema.include(operation_id=TOKEN_OPERATION).parametrize()

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from audit.models import AuditAction, AuditChannel, AuditEvent
 from audit.services import AuditContext
@@ -279,7 +280,7 @@ def test_step_delete(ctx, case):
 
 def test_agree_needs_a_step_and_a_note(ctx, case):
     plan_draft_create(ctx=ctx, case_id=case.pk, integration_goal="Arbeit")
-    with pytest.raises(ApplicationError, match="at least one step"):
+    with translation.override("en"), pytest.raises(ApplicationError, match="at least one step"):
         plan_agree(ctx=ctx, case_id=case.pk, lock_version=0, agreement_note="Im Gespräch")
     plan_steps_add(ctx=ctx, case_id=case.pk, steps=[_step()])
     with pytest.raises(PlanInputError) as error:
@@ -359,9 +360,9 @@ def test_a_change_to_the_agreed_plan_is_a_new_version(ctx, case, team_lead):
 def test_content_of_an_agreed_plan_cannot_be_edited(ctx, case):
     plan = _agreed_plan(ctx, case)
     step = plan.steps.get()
-    with pytest.raises(ApplicationError, match="draft"):
+    with translation.override("en"), pytest.raises(ApplicationError, match="draft"):
         plan_step_update(ctx=ctx, case_id=case.pk, step_id=step.pk, lock_version=0, step=_step())
-    with pytest.raises(ApplicationError, match="draft"):
+    with translation.override("en"), pytest.raises(ApplicationError, match="draft"):
         plan_step_delete(ctx=ctx, case_id=case.pk, step_id=step.pk, lock_version=0)
     with pytest.raises(PlanNotFoundError):
         plan_draft_update(
@@ -424,7 +425,7 @@ def test_progress_needs_a_change_and_a_current_lock(ctx, case):
 def test_progress_is_for_the_agreed_plan_only(ctx, case):
     plan_draft_create(ctx=ctx, case_id=case.pk, integration_goal="Arbeit")
     (step,) = plan_steps_add(ctx=ctx, case_id=case.pk, steps=[_step()])
-    with pytest.raises(ApplicationError, match="agreed plan"):
+    with translation.override("en"), pytest.raises(ApplicationError, match="agreed plan"):
         plan_step_progress(
             ctx=ctx, case_id=case.pk, step_id=step.pk, lock_version=0, status=StepStatus.DONE
         )
@@ -747,3 +748,16 @@ def test_progress_on_the_agreed_plan_reaches_the_unchanged_copy_in_a_new_draft(c
         object_type="plan_step", object_id=str(first.pk), action=AuditAction.UPDATE
     )
     assert audit.detail["draft_step_id"] == draft_first.pk
+
+
+def test_the_plan_of_a_closed_case_cannot_change(ctx, case):
+    plan = CooperationPlanFactory(case=case, status=PlanStatus.AGREED)
+    step = PlanStepFactory(plan=plan)
+    case.phase = Phase.CLOSED
+    case.closed_at = NOW
+    case.save()
+    with translation.override("en"), pytest.raises(ApplicationError, match="closed"):
+        plan_step_progress(
+            ctx=ctx, case_id=case.pk, step_id=step.pk, lock_version=0, status=StepStatus.DONE
+        )
+    assert PlanStep.objects.get().status == StepStatus.OPEN

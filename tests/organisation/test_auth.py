@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.test import APIClient
@@ -154,7 +155,7 @@ def test_expired_token_is_refused_by_the_authentication_class(caseworker, settin
         assert user == caseworker
 
         clock.shift(datetime.timedelta(hours=1))
-        with pytest.raises(AuthenticationFailed, match="expired"):
+        with translation.override("en"), pytest.raises(AuthenticationFailed, match="expired"):
             ExpiringTokenAuthentication().authenticate_credentials(token.key)
 
 
