@@ -224,6 +224,9 @@ class Case(models.Model):
         verbose_name=_("claimed by"),
     )
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    # The earliest due date of an open step of the current agreed plan; kept by the plan services
+    # (cases.services.plans.case_open_steps_due_refresh) so the work queue needs no subquery.
+    open_steps_due = models.DateField(_("next step due"), null=True, blank=True)
     updated_at = models.DateTimeField(_("last change"), auto_now=True)
 
     objects = CaseQuerySet.as_manager()
@@ -235,6 +238,7 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["team", "phase", "review_due"]),
             models.Index(fields=["team", "customer_group"]),
+            models.Index(fields=["team", "open_steps_due"]),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -66,6 +66,7 @@ from cases.models import (
     StepStatus,
     Tag,
 )
+from cases.services.plans import case_open_steps_due_fill
 from jobcenter.exceptions import ApplicationError
 from organisation.models import FederalState, Jobcenter, Role, Team, User
 from organisation.services import admin_grant_configuration_permissions
@@ -2633,6 +2634,7 @@ def write(
             for step in plan.steps
         ),
     )
+    case_open_steps_due_fill(cases=Case.objects.filter(pk__in=[case.pk for case in cases]))
     notes, note_tags, resolved = _write_notes(data=data, cases=cases, users=users)
     pks = {id(plan): saved.pk for (plan, _case), saved in zip(plan_records, plans, strict=True)}
     pks.update({key: saved.pk for key, saved in zip(resolved, notes, strict=True)})

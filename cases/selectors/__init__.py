@@ -14,7 +14,6 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
-    Subquery,
     Value,
     When,
 )
@@ -30,9 +29,6 @@ from cases.models import (
     CasePolicy,
     Customer,
     Phase,
-    PlanStatus,
-    PlanStep,
-    StepStatus,
 )
 from organisation.models import User
 
@@ -115,30 +111,16 @@ def case_annotate_due(qs, *, today: date | None = None):
     # Read, not get_or_create: a GET writes nothing, and the query count stays the same.
     policy = CasePolicy.objects.filter(pk=1).first() or CasePolicy()
     profiling_limit = timezone.now() - timedelta(days=policy.profiling_overdue_days)
-    # The cases with an open step past its date in their current agreed plan: one uncorrelated
-    # subquery, which PostgreSQL runs once and hashes. The date of the oldest such step is then
-    # looked up only for those cases (the correlated subquery sits inside the CASE).
-    overdue_step_cases = PlanStep.objects.filter(
-        plan__status=PlanStatus.AGREED,
-        plan__cycle=F("plan__case__cycle"),
-        status=StepStatus.OPEN,
-        due_date__lt=today,
-    ).values("plan__case_id")
-    oldest_step = PlanStep.objects.filter(
-        plan__case=OuterRef("pk"),
-        plan__cycle=OuterRef("cycle"),
-        plan__status=PlanStatus.AGREED,
-        status=StepStatus.OPEN,
-        due_date__lt=today,
-    ).order_by("due_date")
     review_due = Q(review_due__lte=today) & ~Q(phase=Phase.CLOSED)
     profiling_overdue = Q(phase=Phase.PROFILING, phase_since__lt=profiling_limit)
-    steps_overdue = Q(pk__in=overdue_step_cases)
+    # Case.open_steps_due is kept by the plan services: the earliest open step of the agreed plan.
+    # (IS NOT NULL first: a comparison with NULL is NULL, and the flag must be a plain false.)
+    steps_overdue = Q(open_steps_due__isnull=False) & Q(open_steps_due__lt=today)
     qs = qs.annotate(
         due_review_due=ExpressionWrapper(review_due, output_field=BooleanField()),
         due_steps_overdue=ExpressionWrapper(steps_overdue, output_field=BooleanField()),
         oldest_overdue_step=DbCase(
-            When(steps_overdue, then=Subquery(oldest_step.values("due_date")[:1])),
+            When(steps_overdue, then=F("open_steps_due")),
             default=Value(None),
             output_field=DateField(),
         ),
@@ -156,8 +138,7 @@ def case_annotate_due(qs, *, today: date | None = None):
             default=Value(3),
             output_field=IntegerField(),
         ),
-        # The date the most urgent item fell due. The step date is read once per row (a second
-        # copy of the subquery in the sort key would double its cost).
+        # The date the most urgent item fell due.
         due_since=DbCase(
             When(
                 steps_overdue,

@@ -209,6 +209,10 @@ def case_transition(
     case.phase = to
     case.phase_since = now
     update_fields = ["phase", "phase_since", "updated_at"]
+    if new_cycle or to == Phase.CLOSED:
+        # A new cycle has no agreed plan yet, and a closed case has nothing left to do.
+        case.open_steps_due = None
+        update_fields.append("open_steps_due")
     if new_cycle:
         case.cycle += 1
         update_fields.append("cycle")

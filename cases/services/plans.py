@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -358,6 +358,7 @@ def plan_agree(
     plan.save(update_fields=["status", "agreed_at", "agreed_by", "agreement_note", "lock_version"])
     case.review_due = plan.review_date
     case.save(update_fields=["review_due", "updated_at"])
+    case_open_steps_due_refresh(case=case)
     audit_record(
         ctx=ctx,
         action=AuditAction.UPDATE,
@@ -502,6 +503,38 @@ def plan_step_delete(*, ctx: AuditContext, case_id: int, step_id: int, lock_vers
 # --- progress on the agreed plan ------------------------------------------------------------------
 
 
+def case_open_steps_due_fill(*, cases) -> int:
+    """Set Case.open_steps_due for many cases in one UPDATE (after a bulk import of plans)."""
+    earliest = (
+        PlanStep.objects.filter(
+            plan__case=OuterRef("pk"),
+            plan__cycle=OuterRef("cycle"),
+            plan__status=PlanStatus.AGREED,
+            status=StepStatus.OPEN,
+        )
+        .order_by("due_date")
+        .values("due_date")[:1]
+    )
+    return cases.exclude(phase=Phase.CLOSED).update(open_steps_due=Subquery(earliest))
+
+
+def case_open_steps_due_refresh(*, case: Case) -> None:
+    """Store on the case the earliest due date of an open step of its current agreed plan.
+
+    Called by every write that changes the agreed plan or its steps, and by the phase change that
+    starts a new cycle; the work queue reads the column instead of searching the steps per case.
+    """
+    earliest = PlanStep.objects.filter(
+        plan__case=case,
+        plan__cycle=case.cycle,
+        plan__status=PlanStatus.AGREED,
+        status=StepStatus.OPEN,
+    ).aggregate(earliest=Min("due_date"))["earliest"]
+    if earliest != case.open_steps_due:
+        case.open_steps_due = earliest
+        case.save(update_fields=["open_steps_due", "updated_at"])
+
+
 @transaction.atomic
 def plan_step_progress(
     *,
@@ -543,6 +576,7 @@ def plan_step_progress(
     instance.lock_version += 1
     _full_clean(instance)
     instance.save()
+    case_open_steps_due_refresh(case=case)
     mirrored = _mirror_progress_into_draft(case=case, step=instance)
     detail = {"plan_id": instance.plan_id, "follow_up_added": bool(follow_up)}
     if mirrored is not None:

@@ -17,14 +17,17 @@ from organisation.services import token_issue
 from tests.cases.factories import CaseEventFactory, CaseFactory
 
 TOKEN_OPERATION = "auth_token_create"
-# Operations whose body is valid or not depending on the case's state, which a schema cannot say:
-# a first plan draft needs an integration goal, a later version copies the agreed one.
-STATE_DEPENDENT_BODIES = {"cooperation_plan_draft_create"}
+# A write may refuse a body the schema allows, for rules a schema cannot say: a date in the past
+# where the future is needed, an outdated lock_version, a first plan draft without a goal. So
+# "valid data is accepted" is checked for reads only; every other check runs for writes too.
+READ_METHODS = {"GET"}
 
 # One test per operation; its data and token are made once and shared by its examples.
 HYPOTHESIS = settings(
     max_examples=40,
     deadline=None,
+    # The same examples on every run: CI must not pass or fail by chance.
+    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
@@ -58,9 +61,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_app
 @schema.exclude(operation_id=TOKEN_OPERATION).parametrize()
 @HYPOTHESIS
 def test_read_operations(case, auth_header):
-    excluded = []
-    if case.operation.definition.raw.get("operationId") in STATE_DEPENDENT_BODIES:
-        excluded.append(positive_data_acceptance)
+    excluded = [] if case.method.upper() in READ_METHODS else [positive_data_acceptance]
     case.call_and_validate(headers=auth_header, excluded_checks=excluded)
 
 

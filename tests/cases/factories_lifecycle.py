@@ -19,6 +19,7 @@ from cases.models import (
     StepResponsible,
     StepStatus,
 )
+from cases.services.plans import case_open_steps_due_refresh
 from tests.cases.factories import CaseFactory
 from tests.organisation.factories import UserFactory
 
@@ -50,6 +51,13 @@ class PlanStepFactory(factory.django.DjangoModelFactory):
     description = "Drei Bewerbungen pro Monat schreiben"
     due_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
     status = StepStatus.OPEN
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        """As the plan services do: the case keeps the due date of its next open step."""
+        super()._after_postgeneration(instance, create, results)
+        if create:
+            case_open_steps_due_refresh(case=instance.plan.case)
 
 
 class IncompleteNoteFactory(factory.django.DjangoModelFactory):

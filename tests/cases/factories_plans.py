@@ -6,6 +6,7 @@ import factory
 from django.utils import timezone
 
 from cases.models import CooperationPlan, PlanStatus, PlanStep, StepResponsible
+from cases.services.plans import case_open_steps_due_refresh
 from tests.cases.factories import CaseFactory
 from tests.organisation.factories import UserFactory
 
@@ -41,3 +42,10 @@ class PlanStepFactory(factory.django.DjangoModelFactory):
     responsible = StepResponsible.CUSTOMER
     description = factory.Sequence(lambda n: f"Fünf Bewerbungen schreiben ({n})")
     due_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        """As the plan services do: the case keeps the due date of its next open step."""
+        super()._after_postgeneration(instance, create, results)
+        if create:
+            case_open_steps_due_refresh(case=instance.plan.case)
