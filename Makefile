@@ -34,7 +34,7 @@ format: install
 # After changing user-facing strings: extract them, translate the new German entries in
 # locale/de/LC_MESSAGES/django.po, then run `make messages` again to compile.
 messages: install
-	$(PY) manage.py makemessages -l de -l en --ignore=.venv --ignore=node_modules --ignore=tests --ignore=var --no-obsolete --no-fuzzy-matching
+	$(PY) manage.py makemessages -l de -l en --ignore=.venv --ignore=node_modules --ignore=tests --ignore=var --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:
