@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
-from django.db.models import Count, Q
+from django.db.models import Count, F, Min, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -698,3 +698,21 @@ def test_groups_follow_the_oracle():
 
     assert mean(CustomerGroup.MARKET_NEAR) > mean(CustomerGroup.POTENTIAL)
     assert mean(CustomerGroup.POTENTIAL) > mean(CustomerGroup.ADMINISTRATIVE)
+
+
+def test_each_open_case_knows_when_its_next_open_step_is_due(seeded):
+    """Case.open_steps_due is what the work queue reads for "steps overdue"."""
+    earliest = dict(
+        PlanStep.objects.filter(
+            plan__status=PlanStatus.AGREED,
+            plan__cycle=F("plan__case__cycle"),
+            status=StepStatus.OPEN,
+        )
+        .values_list("plan__case_id")
+        .annotate(earliest=Min("due_date"))
+    )
+    open_cases = Case.objects.exclude(phase="closed")
+    assert {case.pk: case.open_steps_due for case in open_cases if case.open_steps_due} == {
+        case.pk: earliest[case.pk] for case in open_cases if case.pk in earliest
+    }
+    assert Case.objects.filter(open_steps_due__lt=TODAY).exists()
