@@ -15,11 +15,8 @@ from cases.models import (
     CooperationPlan,
     NoteType,
     PlanStatus,
-    PlanStep,
-    StepResponsible,
-    StepStatus,
 )
-from cases.services.plans import case_open_steps_due_refresh
+from tests.cases import factories_plans
 from tests.cases.factories import CaseFactory
 from tests.organisation.factories import UserFactory
 
@@ -41,23 +38,10 @@ class AgreedPlanFactory(factory.django.DjangoModelFactory):
     agreed_by = factory.LazyAttribute(lambda o: o.created_by)
 
 
-class PlanStepFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = PlanStep
+class PlanStepFactory(factories_plans.PlanStepFactory):
+    """A step of an agreed plan (the plan helper's factory makes drafts by default)."""
 
     plan = factory.SubFactory(AgreedPlanFactory)
-    position = factory.Sequence(lambda n: n + 1)
-    responsible = StepResponsible.CUSTOMER
-    description = "Drei Bewerbungen pro Monat schreiben"
-    due_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
-    status = StepStatus.OPEN
-
-    @classmethod
-    def _after_postgeneration(cls, instance, create, results=None):
-        """As the plan services do: the case keeps the due date of its next open step."""
-        super()._after_postgeneration(instance, create, results)
-        if create:
-            case_open_steps_due_refresh(case=instance.plan.case)
 
 
 class IncompleteNoteFactory(factory.django.DjangoModelFactory):
