@@ -227,6 +227,8 @@ class Case(models.Model):
     # The earliest due date of an open step of the current agreed plan; kept by the plan services
     # (cases.services.plans.case_open_steps_due_refresh) so the work queue needs no subquery.
     open_steps_due = models.DateField(_("next step due"), null=True, blank=True)
+    # Kept by profiling.services_ai: an AI suggestion differs from the group and awaits a decision.
+    suggestion_pending = models.BooleanField(_("AI suggestion to decide"), default=False)
     updated_at = models.DateTimeField(_("last change"), auto_now=True)
 
     objects = CaseQuerySet.as_manager()

@@ -21,7 +21,7 @@ from cases.apis.plans import (
     PlanVersionGetApi,
 )
 from organisation.apis import AuthTokenCreateApi
-from profiling.apis import ProfileDetailApi, ProfileVersionListApi
+from profiling.apis.profiles import ProfileDetailApi, ProfileVersionListApi
 
 app_name = "api"
 urlpatterns = [

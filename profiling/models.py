@@ -29,11 +29,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.models import CustomerGroup
 from profiling.languages import ISO_639_1
 
 
@@ -364,3 +365,332 @@ def derived_need_levels(
         "work_experience_need": work_experience,
         "language_need": language,
     }
+
+
+# --- The AI: model versions, customer groups, action strategies, suggestions and decisions --------
+#
+# Interface of the AI part (issue 4). The model package `profiling.model` trains, stores, evaluates
+# and explains; the services in `profiling.services_ai` write the rows below; nothing else does.
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class _AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("This log cannot be changed.")
+
+
+class _AppendOnly(models.Model):
+    """Rows are written once; a PostgreSQL trigger refuses UPDATE as well (migration 0005)."""
+
+    objects = _AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("This log cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("This log cannot be deleted.")
+
+
+class ModelSource(models.TextChoices):
+    SYNTHETIC = "synthetic", _("synthetic history of the demo generator")
+    CSV = "csv", _("the jobcenter's own history (CSV)")
+
+
+class ModelStatus(models.TextChoices):
+    CANDIDATE = "candidate", _("candidate")
+    ACTIVE = "active", _("active")
+    RETIRED = "retired", _("retired")
+
+
+class ModelVersion(models.Model):
+    """One training run: the artefact, where its data came from, how good it is, its model card.
+
+    `features` lists the CSV column names the model reads, in order (profiling.model.features).
+    `metrics` is the evaluation on the held-out part of the training data, in the shape
+    `profiling_evaluate --json` prints: overall figures plus per audited attribute and value.
+    `model_card` holds the card's sections (intended use, data, metrics, limits, fairness) as text.
+    The artefact is the pickled pipeline; `artefact_sha256` is checked before it is ever loaded.
+    Nothing switches by itself: an admin activates a version (profiling.services_ai).
+    """
+
+    number = models.PositiveIntegerField(_("version"), unique=True)
+    created_at = models.DateTimeField(_("trained"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("trained by"),
+    )
+    source = models.CharField(_("training data"), max_length=10, choices=ModelSource.choices)
+    source_name = models.CharField(_("data set"), max_length=300, blank=True)
+    data_fingerprint = models.CharField(_("data fingerprint (SHA-256)"), max_length=64)
+    rows = models.PositiveIntegerField(_("rows"))
+    base_rate = models.FloatField(_("share integrated within 12 months"))
+    features = models.JSONField(_("inputs"))
+    algorithm = models.CharField(_("method"), max_length=200)
+    parameters = models.JSONField(_("parameters"), default=dict)
+    metrics = models.JSONField(_("metrics"), default=dict)
+    model_card = models.JSONField(_("model card"), default=dict)
+    artefact = models.BinaryField(_("artefact"))
+    artefact_sha256 = models.CharField(_("artefact checksum (SHA-256)"), max_length=64)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ModelStatus.choices, default=ModelStatus.CANDIDATE
+    )
+    activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("model version")
+        verbose_name_plural = _("model versions")
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status="active"),
+                name="modelversion_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number}"
+
+
+class ModelActivation(_AppendOnly):
+    """Who switched which model version on (activation or roll-back), when and why. Append-only."""
+
+    class Action(models.TextChoices):
+        ACTIVATE = "activate", _("activated")
+        ROLLBACK = "rollback", _("rolled back")
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="activations")
+    previous = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("model activation")
+        verbose_name_plural = _("model activations")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.version_id}"
+
+
+class SegmentConfig(models.Model):
+    """The service model of one customer group (admin configuration; one row per group).
+
+    `group` is a cases.models.CustomerGroup value. `channels` lists cases.models.Channel values,
+    the first one the default. The scheduling (issue 5) reads the cadence and the fixed assignment.
+    """
+
+    group = models.CharField(
+        _("customer group"), max_length=20, choices=CustomerGroup.choices, unique=True
+    )
+    service_model = models.TextField(_("service model"))
+    contact_cadence_days = models.PositiveSmallIntegerField(
+        _("default contact cadence (days)"),
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    channels = models.JSONField(_("channels"), default=list)
+    fixed_caseworker = models.BooleanField(_("keeps a fixed caseworker"), default=False)
+    updated_at = models.DateTimeField(_("last change"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer group settings")
+        verbose_name_plural = _("customer group settings")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.group
+
+
+class SegmentRuleSet(models.Model):
+    """One version of the rules that turn a probability and a profile into a suggested group.
+
+    `rules` is an ordered list; the first rule that matches decides, the last must match everyone:
+        [{"group": "market_near", "min_probability": 0.45, "max_probability": null,
+          "conditions": [{"field": "motivation", "op": "in", "value": ["medium", "high"]}]}, ...]
+    `field` names are model inputs (profiling.model.features); ops eq, ne, in, not_in, lt, lte,
+    gt, gte. Probabilities: min inclusive, max exclusive. Validation: profiling.segments.
+    The newest version is the one in force; versions are never changed, a change is a new one.
+    `moves` records the preview shown before saving: how many customers would change group.
+    """
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    rules = models.JSONField(_("rules"))
+    created_at = models.DateTimeField(_("saved"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("saved by"),
+    )
+    note = models.TextField(_("reason for the change"), blank=True)
+    moves = models.JSONField(_("preview of the moves"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("customer group rules")
+        verbose_name_plural = _("customer group rules")
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"v{self.version}"
+
+
+class ActionStrategy(models.Model):
+    """An entry of the admin-managed catalogue of action strategies (Handlungsstrategien).
+
+    `conditions`: when the strategy fits (same format as the segment rules' conditions; all must
+    hold). `addresses`: the model inputs it works on; a strategy ranks higher the more those
+    inputs lower the customer's chances. `groups`: customer groups it suits (empty: all).
+    """
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description for staff"))
+    customer_text = models.TextField(_("explanation for the customer"))
+    conditions = models.JSONField(_("fits when"), default=list, blank=True)
+    addresses = models.JSONField(_("works on"), default=list, blank=True)
+    groups = models.JSONField(_("customer groups"), default=list, blank=True)
+    step_text = models.TextField(_("step for the cooperation plan"))
+    step_responsible = models.CharField(_("step responsible"), max_length=20, default="customer")
+    step_due_weeks = models.PositiveSmallIntegerField(_("step due after (weeks)"), default=4)
+    priority = models.SmallIntegerField(_("priority"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("action strategy")
+        verbose_name_plural = _("action strategies")
+        ordering = ["-priority", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SuggestionTrigger(models.TextChoices):
+    REQUESTED = "requested", _("requested by staff")
+    FIRST = "first", _("first profiling")
+    REVIEW_DUE = "review_due", _("goal review due")
+    PROFILE_CHANGED = "profile_changed", _("profile changed")
+
+
+class ProfilingSuggestion(_AppendOnly):
+    """One AI output, logged with everything needed to reproduce and explain it.
+
+    `inputs`: the exact model inputs (CSV column names to values; null = not known).
+    `missing`: the inputs that were not known, with how they limit the suggestion;
+    `probability_low`/`probability_high`: the range the probability could take over the possible
+    values of the missing inputs (equal to `probability` when nothing is missing).
+    `factors`: [{"feature", "value", "effect"}] sorted by |effect|; effect in log-odds, positive
+    raises the chances. `strategies`: ranked [{"code", "name", "score", "reasons": [feature, ...]}].
+    `changed`: the suggested group differs from the case's group when it was made (so a person
+    has to look at it). `dedupe_key`: set by the batch so a second run adds nothing.
+    """
+
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="profiling_suggestions"
+    )
+    customer = models.ForeignKey(
+        "cases.Customer", on_delete=models.CASCADE, related_name="profiling_suggestions"
+    )
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="suggestions"
+    )
+    rule_set = models.ForeignKey(
+        SegmentRuleSet, on_delete=models.PROTECT, related_name="suggestions"
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    trigger = models.CharField(_("occasion"), max_length=20, choices=SuggestionTrigger.choices)
+    profile_version = models.PositiveIntegerField(_("profile version"))
+    inputs = models.JSONField(_("inputs"))
+    missing = models.JSONField(_("missing inputs"), default=list)
+    probability = models.FloatField(_("probability of integration within 12 months"))
+    probability_low = models.FloatField(_("lowest possible probability"))
+    probability_high = models.FloatField(_("highest possible probability"))
+    suggested_group = models.CharField(
+        _("suggested customer group"), max_length=20, choices=CustomerGroup.choices
+    )
+    factors = models.JSONField(_("factors"))
+    strategies = models.JSONField(_("action strategies"))
+    changed = models.BooleanField(_("differs from the current group"), default=False)
+    dedupe_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = _("profiling suggestion")
+        verbose_name_plural = _("profiling suggestions")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["case", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class DecisionOutcome(models.TextChoices):
+    ACCEPTED = "accepted", _("accepted")
+    OVERRIDDEN = "overridden", _("overridden")
+
+
+class ProfilingDecision(_AppendOnly):
+    """The human decision on a suggestion: only this sets the case's customer group."""
+
+    suggestion = models.OneToOneField(
+        ProfilingSuggestion, on_delete=models.CASCADE, related_name="decision"
+    )
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="profiling_decisions"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), default=timezone.now)
+    outcome = models.CharField(_("decision"), max_length=10, choices=DecisionOutcome.choices)
+    group = models.CharField(_("customer group"), max_length=20, choices=CustomerGroup.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    strategies = models.JSONField(_("chosen action strategies"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("profiling decision")
+        verbose_name_plural = _("profiling decisions")
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(outcome="overridden") | ~models.Q(reason=""),
+                name="profilingdecision_override_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.outcome} {self.group}"

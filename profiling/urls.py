@@ -1,9 +1,9 @@
 from django.urls import path
 
-from profiling import views
+from profiling.views import profiles
 
 app_name = "profiling"
 urlpatterns = [
-    path("cases/<int:case_id>/profile/", views.profile_detail_view, name="profile_detail"),
-    path("cases/<int:case_id>/profile/save/", views.profile_update_view, name="profile_update"),
+    path("cases/<int:case_id>/profile/", profiles.profile_detail_view, name="profile_detail"),
+    path("cases/<int:case_id>/profile/save/", profiles.profile_update_view, name="profile_update"),
 ]
