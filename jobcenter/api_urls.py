@@ -21,6 +21,9 @@ from cases.apis.plans import (
     PlanVersionGetApi,
 )
 from organisation.apis import AuthTokenCreateApi
+from profiling.apis import models as model_apis
+from profiling.apis import segments as segment_apis
+from profiling.apis import suggestions as suggestion_apis
 from profiling.apis.profiles import ProfileDetailApi, ProfileVersionListApi
 
 app_name = "api"
@@ -88,4 +91,8 @@ urlpatterns = [
         ProfileVersionListApi.as_view(),
         name="customer-profile-versions",
     ),
+    # The AI profiling (issue 4): each module lists its own operations.
+    *model_apis.api_urlpatterns,
+    *segment_apis.api_urlpatterns,
+    *suggestion_apis.api_urlpatterns,
 ]

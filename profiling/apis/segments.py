@@ -1,0 +1,3 @@
+"""API views: segments (issue 4). `api_urlpatterns` is included by jobcenter/api_urls.py."""
+
+api_urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Writes: models (issue 4)."""

@@ -1,0 +1,1 @@
+"""Writes: segments (issue 4)."""

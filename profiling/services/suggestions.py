@@ -1,0 +1,1 @@
+"""Writes: suggestions (issue 4)."""

@@ -1,0 +1,3 @@
+"""HTML views: suggestions (issue 4). `urlpatterns` is included by profiling/urls.py."""
+
+urlpatterns: list = []
