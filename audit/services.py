@@ -1,9 +1,12 @@
 """Writing the audit log. Every read of a case and every write of customer data calls one of these."""
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.http import HttpRequest
+from django.utils import timezone
 
 from audit.models import AuditAction, AuditChannel, AuditEvent
 
@@ -62,8 +65,20 @@ def audit_record_many(
     items: Iterable[tuple[object, int | None]],
     detail: dict | None = None,
 ) -> None:
-    """One row per (object id, customer id), written in one query: for lists and bulk writes."""
+    """One row per (object id, customer id), written in one go: for lists and bulk writes.
+
+    Many rows on PostgreSQL go through COPY (the batch re-profiling logs 100,000 reads this way;
+    bulk_create spent most of its time building the SQL); a page's worth with bulk_create.
+    """
     common = _actor_fields(ctx)
+    items = list(items)
+    if not items:
+        return
+    if connection.vendor == "postgresql" and len(items) >= COPY_FROM_ITEMS:
+        _copy_many(
+            common=common, action=action, object_type=object_type, items=items, detail=detail
+        )
+        return
     AuditEvent.objects.bulk_create(
         [
             AuditEvent(
@@ -78,3 +93,45 @@ def audit_record_many(
         ],
         batch_size=2000,
     )
+
+
+COPY_FROM_ITEMS = 500
+_COPY_COLUMNS = (
+    "at",
+    "actor_id",
+    "actor_username",
+    "action",
+    "channel",
+    "customer_id",
+    "object_type",
+    "object_id",
+    "detail",
+    "ip_address",
+)
+
+
+def _copy_many(*, common: dict, action, object_type, items, detail) -> None:
+    actor = common["actor"]
+    fixed = (
+        timezone.now(),
+        actor.pk if actor is not None else None,
+        common["actor_username"],
+        str(action),
+        str(common["channel"]),
+    )
+    detail_json = json.dumps(detail or {})
+    columns = ", ".join(_COPY_COLUMNS)
+    # Constants only in the statement; every value travels in the COPY data.
+    statement = f"COPY {AuditEvent._meta.db_table} ({columns}) FROM STDIN"  # noqa: S608
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for object_id, customer_id in items:
+            copy.write_row(
+                (
+                    *fixed,
+                    customer_id,
+                    object_type,
+                    str(object_id),
+                    detail_json,
+                    common["ip_address"],
+                )
+            )

@@ -39,6 +39,7 @@ DUE_LABELS = {
     Due.REVIEW: _("Goal review due"),
     Due.STEPS: _("Steps overdue"),
     Due.PROFILING: _("Profiling taking long"),
+    Due.SUGGESTION: _("AI suggestion to decide"),
     Due.NOTES: _("Incomplete notes"),
     Due.ANY: _("Anything due"),
 }

@@ -290,6 +290,7 @@ class CaseEvent(models.Model):
         NOTE_ADDED = "note_added", _("Case note added")
         CLAIMED = "claimed", _("Case claimed")
         RELEASED = "released", _("Case released")
+        AI_SUGGESTION = "ai_suggestion", _("AI suggestion")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("time"), default=timezone.now)

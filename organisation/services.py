@@ -32,6 +32,13 @@ CONFIGURATION_PERMISSIONS = (
     ("cases", "add_casepolicy"),
     ("cases", "change_casepolicy"),
     ("cases", "view_casepolicy"),
+    # The AI profiling: the catalogue of action strategies and the customer groups' service
+    # models (profiling/admin.py). Rules and model versions have pages of their own for admins.
+    ("profiling", "add_actionstrategy"),
+    ("profiling", "change_actionstrategy"),
+    ("profiling", "view_actionstrategy"),
+    ("profiling", "change_segmentconfig"),
+    ("profiling", "view_segmentconfig"),
     # The audit log shows who accessed which customer, never case contents (see audit/admin.py).
     ("audit", "view_auditevent"),
 )

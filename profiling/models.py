@@ -531,7 +531,7 @@ class SegmentRuleSet(models.Model):
         [{"group": "market_near", "min_probability": 0.45, "max_probability": null,
           "conditions": [{"field": "motivation", "op": "in", "value": ["medium", "high"]}]}, ...]
     `field` names are model inputs (profiling.model.features); ops eq, ne, in, not_in, lt, lte,
-    gt, gte. Probabilities: min inclusive, max exclusive. Validation: profiling.segments.
+    gt, gte. Probabilities: min inclusive, max exclusive. Validation: profiling.rules.
     The newest version is the one in force; versions are never changed, a change is a new one.
     `moves` records the preview shown before saving: how many customers would change group.
     """

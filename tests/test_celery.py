@@ -36,7 +36,11 @@ def test_with_redis_url_tasks_go_to_the_broker():
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [f"False {WORKER_REDIS_URL}", "{} False"]
+    assert result.stdout.splitlines() == [
+        f"False {WORKER_REDIS_URL}",
+        "{'profiling-reprofile-due': {'task': 'profiling.tasks.profiling_reprofile_due', "
+        "'schedule': <crontab: 30 2 * * * (m/h/dM/MY/d)>}} False",
+    ]
 
 
 @pytest.mark.parametrize("module", ["jobcenter.celery", "jobcenter.wsgi"])

@@ -22,6 +22,7 @@ from cases.selectors import (
 )
 from cases.services.lifecycle import case_transition_options
 from organisation.models import Role
+from profiling.views.suggestions import suggestion_card_context
 
 WORK_QUEUE_PAGE_SIZE = 25
 
@@ -138,6 +139,8 @@ def case_page_context(request: HttpRequest, case, **extra) -> dict:
         "events": case.events.all(),
     }
     context.update(lifecycle_context(request, case, **extra))
+    # The "KI-Profiling" section (issue 4): its card lives in the profiling app.
+    context.update(suggestion_card_context(request, case))
     return context
 
 

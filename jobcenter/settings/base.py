@@ -217,8 +217,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Worker and beat log through LOGGING below (stdout) instead of installing their own handlers.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Periodic tasks, run by `celery -A jobcenter beat`. None yet: each later one names its service.
-CELERY_BEAT_SCHEDULE: dict = {}
+# Periodic tasks, run by `celery -A jobcenter beat`. Each names its service.
+from celery.schedules import crontab  # noqa: E402 - only the beat schedule needs it
+
+CELERY_BEAT_SCHEDULE: dict = {
+    # The goal review (issue 4): re-profile the due cases at night, in batches on the workers.
+    "profiling-reprofile-due": {
+        "task": "profiling.tasks.profiling_reprofile_due",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
 
 if REDIS_URL:
     CACHES = {
@@ -274,6 +282,7 @@ SPECTACULAR_SETTINGS = {
         "CaseEventKindEnum": "cases.models.CaseEvent.Kind",
         "NeedEnum": "profiling.models.Need",
         "LanguageLevelEnum": "profiling.models.LanguageLevel",
+        "CustomerGroupEnum": "cases.models.CustomerGroup",
     },
 }
 

@@ -119,6 +119,32 @@ OPERATIONS = {
     },
     ("/api/v1/note-templates/", "get"): {"200", "401"},
     ("/api/v1/tags/", "get"): {"200", "400", "401", "404"},
+    # The AI profiling (issue 4).
+    ("/api/v1/cases/{case_id}/profiling/", "get"): {"200", "400", "401", "403", "404"},
+    ("/api/v1/cases/{case_id}/profiling/", "post"): {"201", "400", "401", "403", "404"},
+    ("/api/v1/cases/{case_id}/profiling/decision/", "post"): {
+        "201",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+    },
+    ("/api/v1/cases/{case_id}/profiling/{suggestion_id}/strategies/{code}/plan/", "post"): {
+        "201",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+    },
+    ("/api/v1/models/", "get"): {"200", "400", "401", "403", "404"},
+    ("/api/v1/models/{number}/", "get"): {"200", "400", "401", "403", "404"},
+    ("/api/v1/models/{number}/activate/", "post"): {"200", "400", "401", "403", "404", "409"},
+    ("/api/v1/segments/", "get"): {"200", "401"},
+    ("/api/v1/segments/rules/", "get"): {"200", "401"},
+    ("/api/v1/segments/rules/", "post"): {"201", "400", "401", "403", "409"},
+    ("/api/v1/segments/rules/preview/", "post"): {"200", "400", "401", "403"},
 }
 
 

@@ -2,6 +2,7 @@
 
 import datetime
 
+import pytest
 import time_machine
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
@@ -9,7 +10,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditAction, AuditChannel, AuditEvent
-from audit.services import AuditContext, audit_record, audit_record_many
+from audit.services import COPY_FROM_ITEMS, AuditContext, audit_record, audit_record_many
 
 NOW = datetime.datetime(2030, 3, 10, 9, 30, tzinfo=datetime.UTC)
 
@@ -84,3 +85,25 @@ def test_record_many_with_nothing_writes_nothing(caseworker):
         )
     assert len(queries) == 0
     assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's; CI runs it")
+def test_record_many_with_many_rows_writes_each_row_complete(caseworker):
+    """The COPY path for large batches writes the same rows the ORM path does."""
+    items = [(n, 5000 + n) for n in range(COPY_FROM_ITEMS + 10)]
+
+    audit_record_many(
+        ctx=AuditContext(actor=caseworker, channel=AuditChannel.SYSTEM, ip_address="10.0.0.7"),
+        action=AuditAction.VIEW,
+        object_type="profiling_suggestion",
+        items=items,
+        detail={"batch": True},
+    )
+
+    rows = list(AuditEvent.objects.filter(object_type="profiling_suggestion"))
+    assert sorted((int(e.object_id), e.customer_id) for e in rows) == items
+    assert {
+        (e.actor_id, e.actor_username, e.action, e.channel, e.ip_address, str(e.detail))
+        for e in rows
+    } == {(caseworker.pk, caseworker.username, "view", "system", "10.0.0.7", "{'batch': True}")}
+    assert all(e.at is not None for e in rows)

@@ -502,6 +502,7 @@ def test_due_counts_per_category(client, team_lead, due_cases):
         "review_due": 1,
         "steps_overdue": 1,
         "profiling_overdue": 1,
+        "suggestion_pending": 0,
         "notes_incomplete": 1,
         "any": 4,
     }

@@ -10,6 +10,7 @@ from django.utils import timezone
 from cases import synthetic
 from cases.models import CustomerGroup, Phase
 
+DEMO_MODEL_ROWS = 20_000
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password, written only in demo mode
 
 
@@ -25,8 +26,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seed", type=int, default=2030, help="random seed; the same seed gives the same data"
         )
+        parser.add_argument(
+            "--model-rows",
+            type=int,
+            default=DEMO_MODEL_ROWS,
+            help=(
+                "train the profiling model on this many rows of the generator's synthetic history, "
+                "activate it and let it make suggestions for the open cases (0: no model)"
+            ),
+        )
 
-    def handle(self, *args, customers: int, seed: int, **options) -> None:
+    def handle(self, *args, customers: int, seed: int, model_rows: int, **options) -> None:
         if not getattr(settings, "DEMO_MODE", False):
             raise CommandError(
                 "seed_demo writes synthetic data and demo logins with a known password, so it runs "
@@ -50,6 +60,45 @@ class Command(BaseCommand):
                 cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
         finished = perf_counter()
         self._summary(data, result, generate_s=generated - started, write_s=finished - generated)
+        if model_rows:
+            self._model(rows=model_rows, seed=seed)
+
+    def _model(self, *, rows: int, seed: int) -> None:
+        """A first model for the demo: trained here on synthetic history, never downloaded.
+
+        Activated by the system, as an admin would after reading its model card; then the goal
+        review batch makes a suggestion for every open case with a profile. The customer groups
+        the generator assigned stay as they are: where the suggestion differs, the case waits for
+        a caseworker's decision in the work queue.
+        """
+        from audit.services import AuditContext
+        from profiling.model.history import demo_history
+        from profiling.model.train import model_train
+        from profiling.models import ModelSource
+        from profiling.services.models import model_version_activate
+        from profiling.services.suggestions import reprofile_batch, reprofile_find_due
+
+        started = perf_counter()
+        version = model_train(
+            data=demo_history(n=rows, seed=seed),
+            source=ModelSource.SYNTHETIC,
+            source_name=f"demo generator, seed {seed}, {rows} rows",
+            seed=seed,
+        )
+        model_version_activate(
+            ctx=AuditContext.system(), version_id=version.pk, reason="demo: first model"
+        )
+        due = reprofile_find_due()
+        written = sum(
+            reprofile_batch(case_ids=due[start : start + 2000])
+            for start in range(0, len(due), 2000)
+        )
+        metrics = version.metrics
+        self.stdout.write(
+            f"Profiling model v{version.number} trained on {rows} synthetic rows and activated "
+            f"(AUC {metrics.get('auc')}, ECE {metrics.get('ece')}); {written} suggestions made "
+            f"in {perf_counter() - started:.1f} s."
+        )
 
     def _summary(
         self,
