@@ -26,12 +26,14 @@ from jobcenter.api import (
 )
 from jobcenter.exceptions import ApplicationError
 from organisation.models import Role
-from profiling.services.models import (
-    ModelVersionNotFoundError,
+from profiling.selectors.models import (
     model_activation_list,
-    model_version_activate,
     model_version_get,
     model_version_list,
+)
+from profiling.services.models import (
+    ModelVersionNotFoundError,
+    model_version_activate,
 )
 
 NOT_FOUND = error_response("No model version with this number.")

@@ -31,13 +31,15 @@ from jobcenter.api import (
 )
 from profiling.explanations import suggestion_present
 from profiling.models import DecisionOutcome, SuggestionTrigger
+from profiling.selectors.suggestions import (
+    suggestion_list_for_case,
+    suggestion_strategy_catalogue,
+)
 from profiling.services.suggestions import (
     SUGGESTION_OBJECT,
     suggestion_create,
     suggestion_decide,
-    suggestion_list_for_case,
     suggestion_strategies_in_draft,
-    suggestion_strategy_catalogue,
     suggestion_strategy_to_plan,
 )
 

@@ -25,14 +25,16 @@ from cases.models import CustomerGroup
 from jobcenter.exceptions import ApplicationError
 from organisation.models import Role
 from profiling.models import ModelStatus
-from profiling.services.models import (
-    ModelVersionNotFoundError,
+from profiling.selectors.models import (
     model_activation_list,
-    model_version_activate,
     model_version_active,
-    model_version_compare,
     model_version_get,
     model_version_list,
+)
+from profiling.services.models import (
+    ModelVersionNotFoundError,
+    model_version_activate,
+    model_version_compare,
 )
 
 LIST_TEMPLATE = "profiling/model_list.html"

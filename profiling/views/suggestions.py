@@ -29,14 +29,16 @@ from jobcenter.exceptions import ApplicationError
 from profiling.explanations import suggestion_present
 from profiling.models import ModelStatus, ModelVersion
 from profiling.selectors import profile_of
-from profiling.services.suggestions import (
+from profiling.selectors.suggestions import (
     HISTORY_LIMIT,
+    suggestion_list_for_case,
+    suggestion_strategy_catalogue,
+)
+from profiling.services.suggestions import (
     SuggestionNotFoundError,
     suggestion_create,
     suggestion_decide,
-    suggestion_list_for_case,
     suggestion_strategies_in_draft,
-    suggestion_strategy_catalogue,
     suggestion_strategy_to_plan,
 )
 

@@ -1,0 +1,353 @@
+"""The invitation planning core at jobcenter scale: 10,000 due invitations, 200 staff in 20 teams.
+
+    .venv/bin/python benchmarks/scheduling.py [--dues 10000 --teams 20 --staff-per-team 10
+                                               --days 20 --load 0.7 --seed 7]
+
+Generates a scenario deterministically (seeded; no database): staff with part-time shares 0.5-1.0
+and working hours scaled to them (a lunch break on long days), about 10 % absence days (holidays
+of a few days and single sick days), busy blocks from their calendars (meetings, a walk-in
+reserve), 30-minute individual slots in the remaining time over the channels each member offers,
+and one weekly group session per team (90 minutes, 10 places) for administrative customers. The
+daily caps (two neighbouring values, scaled by the part-time share) are set so that the dues fill
+`--load` of the capacity. Dues: due dates spread over the horizon, windows of +-3 working days, 40 % market-near,
+30 % potential (with a fixed caseworker of their team), 30 % administrative (group sessions
+allowed); each with the channels acceptable to the customer.
+
+Then it runs `scheduling.planning.plan()` (the timed part, `seconds`: fingerprint, graph, min-cost
+flow per team, the min-cut bound on the number placeable), computes the figures and prints ONE
+JSON object on the last line. Rebooking (`rebook_p95_ms`) is a later session: null for now.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import sys
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from time import perf_counter
+
+from _common import machine, print_result
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scheduling.planning import (  # noqa: E402
+    ADMINISTRATIVE,
+    GROUP,
+    MARKET_NEAR,
+    POTENTIAL,
+    Due,
+    Slot,
+    Staff,
+    plan,
+    plan_metrics,
+)
+
+FIRST_DAY = date(2027, 3, 1)  # a Monday; no public holiday in the following four weeks
+SLOT_MINUTES = 30
+GROUP_MINUTES = 90
+GROUP_CAPACITY = 10
+WINDOW_DAYS = 3
+SHARES = (0.5, 0.6, 0.75, 0.8, 1.0, 1.0)
+
+TARGETS = {
+    "placed_ratio": 0.99,  # >=
+    "over_capacity": 0,  # ==
+    "utilisation_spread": 0.15,  # <=
+    "own_caseworker_share": 0.85,  # >=
+    "mean_due_distance_days": 1.0,  # <=
+    "seconds": 10.0,  # <=
+}
+
+
+def working_days(first: date, count: int) -> list[date]:
+    days: list[date] = []
+    day = first
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def add_working_days(day: date, offset: int) -> date:
+    step = 1 if offset > 0 else -1
+    while offset:
+        day += timedelta(days=step)
+        if day.weekday() < 5:
+            offset -= step
+    return day
+
+
+def _at(day: date, minutes: int) -> datetime:
+    # Naive local wall-clock time, as the planning core works on a day's local times.
+    return datetime.combine(day, time()) + timedelta(minutes=minutes)  # noqa: DTZ001
+
+
+def generate(
+    *, dues_count: int, teams: int, staff_per_team: int, days: int, load: float, seed: int
+) -> dict[str, object]:
+    rng = random.Random(seed)
+    horizon = working_days(FIRST_DAY, days)
+    today = FIRST_DAY - timedelta(days=3)  # the Friday before
+
+    members: list[dict[str, object]] = []
+    slots: list[Slot] = []
+    slot_id = 0
+    for team in range(1, teams + 1):
+        team_members = []
+        for index in range(staff_per_team):
+            share = rng.choice(SHARES)
+            channels = {"in_person", "phone"}
+            if rng.random() < 0.6:
+                channels.add("video")
+            if rng.random() < 0.1:
+                channels.add("outreach")
+            member = {
+                "id": team * 1000 + index,
+                "team_id": team,
+                "share": share,
+                "channels": frozenset(channels),
+                "start": rng.choice((7 * 60 + 30, 8 * 60, 8 * 60 + 30)),
+                "minutes": int(8 * 60 * share) // SLOT_MINUTES * SLOT_MINUTES,
+            }
+            team_members.append(member)
+        # Absences: a holiday block (3-5 working days) for a third of the team, sick days.
+        absent: set[tuple[int, date]] = set()
+        for member in team_members:
+            if rng.random() < 0.35:
+                length = rng.randint(3, 5)
+                first = rng.randrange(0, days - length + 1)
+                absent.update((member["id"], horizon[i]) for i in range(first, first + length))
+            for day in horizon:
+                if rng.random() < 0.04:
+                    absent.add((member["id"], day))
+        # One group session per team and week, hosted in turn, Tuesday to Thursday.
+        group_sessions: dict[tuple[int, date], tuple[int, int]] = {}
+        for week in range(0, days, 5):
+            week_days = [d for d in horizon[week : week + 5] if d.weekday() in (1, 2, 3)]
+            for _attempt in range(20):
+                host = team_members[rng.randrange(staff_per_team)]
+                day = rng.choice(week_days)
+                if (host["id"], day) not in absent and host["minutes"] >= GROUP_MINUTES + 60:
+                    start = host["start"] + 60
+                    group_sessions[(host["id"], day)] = (start, start + GROUP_MINUTES)
+                    break
+        for member in team_members:
+            for day in horizon:
+                if (member["id"], day) in absent:
+                    continue
+                start, end = member["start"], member["start"] + member["minutes"]
+                busy: list[tuple[int, int]] = []
+                if member["minutes"] > 6 * 60:
+                    busy.append((12 * 60, 12 * 60 + 30))  # lunch break
+                for _ in range(rng.choice((0, 1, 1, 2, 2, 3))):  # meetings, walk-in reserve
+                    length = rng.choice((30, 60, 60, 90, 120))
+                    at = start + rng.randrange(0, max(1, member["minutes"] - length + 1), 30)
+                    busy.append((at, at + length))
+                session = group_sessions.get((member["id"], day))
+                if session:
+                    busy.append(session)
+                    slot_id += 1
+                    slots.append(
+                        Slot(
+                            id=slot_id,
+                            staff_id=member["id"],
+                            team_id=team,
+                            start=_at(day, session[0]),
+                            end=_at(day, session[1]),
+                            channels=frozenset({"in_person"} if rng.random() < 0.7 else {"video"}),
+                            capacity=GROUP_CAPACITY,
+                            kind=GROUP,
+                        )
+                    )
+                at = start
+                while at + SLOT_MINUTES <= end:
+                    if all(at + SLOT_MINUTES <= b0 or at >= b1 for b0, b1 in busy):
+                        slot_id += 1
+                        slots.append(
+                            Slot(
+                                id=slot_id,
+                                staff_id=member["id"],
+                                team_id=team,
+                                start=_at(day, at),
+                                end=_at(day, at + SLOT_MINUTES),
+                                channels=member["channels"],
+                            )
+                        )
+                    at += SLOT_MINUTES
+        members.extend(team_members)
+
+    # Daily caps so that the dues fill `load` of the capacity.
+    free: dict[tuple[int, date], int] = {}
+    group_places = 0
+    for slot in slots:
+        if slot.kind == GROUP:
+            group_places += slot.capacity
+        else:
+            free[(slot.staff_id, slot.day)] = free.get((slot.staff_id, slot.day), 0) + 1
+    share_of = {m["id"]: m["share"] for m in members}
+    days_of: dict[int, list[int]] = {staff_id: [] for staff_id in share_of}
+    for (staff_id, _day), count in free.items():
+        days_of[staff_id].append(count)
+
+    def member_capacity(staff_id: int, cap: int) -> int:
+        per_day = int(cap * share_of[staff_id] + 0.5)
+        return sum(min(count, per_day) for count in days_of[staff_id])
+
+    def capacity(caps: dict[int, int]) -> int:
+        return group_places + sum(member_capacity(s, cap) for s, cap in caps.items())
+
+    # The largest cap c with capacity(c) <= needed, then c + 1 for as many staff as it takes.
+    needed = dues_count / load
+    base = 1
+    while base < 20 and capacity(dict.fromkeys(share_of, base + 1)) <= needed:
+        base += 1
+    caps = dict.fromkeys(share_of, base)
+    total = capacity(caps)
+    order = sorted(share_of)
+    rng.shuffle(order)
+    for staff_id in order:
+        if total >= needed:
+            break
+        total += member_capacity(staff_id, base + 1) - member_capacity(staff_id, base)
+        caps[staff_id] = base + 1
+    staff = [
+        Staff(id=m["id"], team_id=m["team_id"], part_time_share=m["share"], daily_cap=caps[m["id"]])
+        for m in members
+    ]
+
+    # Dues, spread evenly over the teams and the horizon.
+    by_team: dict[int, list[dict[str, object]]] = {}
+    for member in members:
+        by_team.setdefault(member["team_id"], []).append(member)
+    dues: list[Due] = []
+    for number in range(dues_count):
+        team = number % teams + 1
+        due_day = horizon[rng.randrange(days)]
+        roll = rng.random()
+        if roll < 0.3:
+            group = POTENTIAL
+            caseworker = rng.choice(by_team[team])
+            # Potential customers come to their caseworker: in person, or over what they offer.
+            channels = {"in_person"}
+            if rng.random() < 0.3:
+                channels |= set(caseworker["channels"]) - {"outreach"}
+            fixed = caseworker["id"]
+        elif roll < 0.7:
+            group, fixed = MARKET_NEAR, None
+            channels = rng.choice(({"phone", "video"}, {"in_person", "phone", "video"}, {"video"}))
+        else:
+            group, fixed = ADMINISTRATIVE, None
+            channels = rng.choice(({"in_person"}, {"in_person", "phone"}, {"in_person", "video"}))
+        if rng.random() < 0.005:
+            channels = {"outreach"}  # a home visit: few offer it
+        dues.append(
+            Due(
+                id=number + 1,
+                case_id=100_000 + number,
+                team_id=team,
+                group=group,
+                fixed_staff_id=fixed,
+                due=due_day,
+                window_start=add_working_days(due_day, -WINDOW_DAYS),
+                window_end=add_working_days(due_day, WINDOW_DAYS),
+                channels=frozenset(channels),
+                duration_minutes=SLOT_MINUTES,
+                allow_group_session=group == ADMINISTRATIVE,
+            )
+        )
+    staff_days = len(share_of) * days
+    return {
+        "dues": dues,
+        "slots": slots,
+        "staff": staff,
+        "today": today,
+        "load": dues_count / capacity(caps),
+        "absence_share": 1 - len(free) / staff_days,
+        "group_places": group_places,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dues", type=int, default=10_000)
+    parser.add_argument("--teams", type=int, default=20)
+    parser.add_argument("--staff-per-team", type=int, default=10)
+    parser.add_argument("--days", type=int, default=20)
+    parser.add_argument("--load", type=float, default=0.7)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    started = perf_counter()
+    scenario = generate(
+        dues_count=args.dues,
+        teams=args.teams,
+        staff_per_team=args.staff_per_team,
+        days=args.days,
+        load=args.load,
+        seed=args.seed,
+    )
+    generated = perf_counter() - started
+    dues, slots, staff, today = (
+        scenario["dues"],
+        scenario["slots"],
+        scenario["staff"],
+        scenario["today"],
+    )
+    print(
+        f"scenario: {len(dues)} dues, {len(staff)} staff, {len(slots)} slots, "
+        f"load {scenario['load']:.3f}, absence {scenario['absence_share']:.3f} "
+        f"({generated:.2f} s)",
+        flush=True,
+    )
+
+    planned_at = perf_counter()
+    result = plan(dues=dues, slots=slots, staff=staff, today=today)
+    seconds = perf_counter() - planned_at
+    figures = plan_metrics(result, dues=dues, slots=slots, staff=staff, today=today)
+    total = perf_counter() - started
+    spread_by_team = figures.pop("utilisation_spread_by_team")
+    print(f"plan: {seconds:.2f} s, spread by team: {spread_by_team}", flush=True)
+
+    met = {
+        "placed_ratio_met": figures["placed_ratio"] >= TARGETS["placed_ratio"],
+        "over_capacity_met": figures["over_capacity"] == TARGETS["over_capacity"],
+        "utilisation_spread_met": figures["utilisation_spread"] <= TARGETS["utilisation_spread"],
+        "own_caseworker_share_met": (figures["own_caseworker_share"] or 0)
+        >= TARGETS["own_caseworker_share"],
+        "mean_due_distance_days_met": (figures["mean_due_distance_days"] or 0)
+        <= TARGETS["mean_due_distance_days"],
+        "seconds_met": seconds <= TARGETS["seconds"],
+    }
+    result_row: dict[str, object] = {
+        "benchmark": "scheduling",
+        **figures,
+        "placed_ratio": round(figures["placed_ratio"], 4),
+        "utilisation_spread": round(figures["utilisation_spread"], 4),
+        "own_caseworker_share": round(figures["own_caseworker_share"] or 0, 4),
+        "mean_due_distance_days": round(figures["mean_due_distance_days"] or 0, 4),
+        "seconds": round(seconds, 2),
+        "total_seconds": round(total, 2),
+        "generate_seconds": round(generated, 2),
+        "rebook_p95_ms": None,
+        "load": round(scenario["load"], 4),
+        "absence_share": round(scenario["absence_share"], 4),
+        "slots": len(slots),
+        "staff": len(staff),
+        "teams": args.teams,
+        "days": args.days,
+        "seed": args.seed,
+        "fingerprint": result.fingerprint,
+        "plan_sha256": hashlib.sha256(repr(result.placements).encode()).hexdigest(),
+        **met,
+        "all_targets_met": all(met.values()),
+        "machine": machine(),
+    }
+    print_result(result_row)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
