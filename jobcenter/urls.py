@@ -7,6 +7,7 @@ from jobcenter.health import healthz
 urlpatterns = [
     path("", include("cases.urls")),
     path("", include("profiling.urls")),
+    path("scheduling/", include("scheduling.urls")),
     path("accounts/", include("organisation.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

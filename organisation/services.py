@@ -39,6 +39,9 @@ CONFIGURATION_PERMISSIONS = (
     ("profiling", "view_actionstrategy"),
     ("profiling", "change_segmentconfig"),
     ("profiling", "view_segmentconfig"),
+    # Staff calendars (read-only in the admin; never the CalDAV password or the feed token).
+    ("scheduling", "view_staffcalendar"),
+    ("scheduling", "view_absence"),
     # The audit log shows who accessed which customer, never case contents (see audit/admin.py).
     ("audit", "view_auditevent"),
 )

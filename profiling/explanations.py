@@ -194,12 +194,30 @@ def _number(value) -> float | None:
         return None
 
 
-def _duration(months: int, *, month_text: tuple[str, str], year_text: tuple[str, str]) -> str:
+def _unemployed(months: int) -> str:
+    """Months up to two years, then whole years. Literal msgids: makemessages must see them."""
+    if months >= 24:
+        years = months // 12
+        return ngettext(
+            "unemployed for %(years)d year", "unemployed for %(years)d years", years
+        ) % {"years": years}
+    return ngettext(
+        "unemployed for %(months)d month", "unemployed for %(months)d months", months
+    ) % {"months": months}
+
+
+def _in_benefit(months: int) -> str:
     """Months up to two years, then whole years."""
     if months >= 24:
         years = months // 12
-        return ngettext(*year_text, years) % {"years": years}
-    return ngettext(*month_text, months) % {"months": months}
+        return ngettext(
+            "receiving benefits for %(years)d year", "receiving benefits for %(years)d years", years
+        ) % {"years": years}
+    return ngettext(
+        "receiving benefits for %(months)d month",
+        "receiving benefits for %(months)d months",
+        months,
+    ) % {"months": months}
 
 
 def staff_phrase(feature: str, value) -> str:
@@ -227,26 +245,12 @@ def staff_phrase(feature: str, value) -> str:
         months = int(_number(value) or 0)
         if months == 0:
             return _("not unemployed at the moment")
-        return _duration(
-            months,
-            month_text=("unemployed for %(months)d month", "unemployed for %(months)d months"),
-            year_text=("unemployed for %(years)d year", "unemployed for %(years)d years"),
-        )
+        return _unemployed(months)
     if feature == "months_in_benefit":
         months = int(_number(value) or 0)
         if months == 0:
             return _("has just started receiving benefits")
-        return _duration(
-            months,
-            month_text=(
-                "receiving benefits for %(months)d month",
-                "receiving benefits for %(months)d months",
-            ),
-            year_text=(
-                "receiving benefits for %(years)d year",
-                "receiving benefits for %(years)d years",
-            ),
-        )
+        return _in_benefit(months)
     if feature == "health":
         return str(_HEALTH.get(value, value))
     if feature == "care":

@@ -39,7 +39,9 @@ def test_with_redis_url_tasks_go_to_the_broker():
     assert result.stdout.splitlines() == [
         f"False {WORKER_REDIS_URL}",
         "{'profiling-reprofile-due': {'task': 'profiling.tasks.profiling_reprofile_due', "
-        "'schedule': <crontab: 30 2 * * * (m/h/dM/MY/d)>}} False",
+        "'schedule': <crontab: 30 2 * * * (m/h/dM/MY/d)>}, "
+        "'scheduling-calendars-sync': {'task': 'scheduling.tasks.scheduling_calendars_sync', "
+        "'schedule': <crontab: */15 * * * * (m/h/dM/MY/d)>}} False",
     ]
 
 

@@ -226,6 +226,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "profiling.tasks.profiling_reprofile_due",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Calendars (issue 5): read the busy times of every staff member who shares their calendar.
+    "scheduling-calendars-sync": {
+        "task": "scheduling.tasks.scheduling_calendars_sync",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 if REDIS_URL:

@@ -1,0 +1,260 @@
+"""Reading and writing iCalendar data (RFC 5545): pure functions, no database, no network.
+
+Reading turns a staff member's calendar (an ICS file, a feed or the events of a CalDAV server) into
+busy intervals: only the times, never what the event is about. Writing builds the private feed of a
+staff member's appointments (METHOD:PUBLISH) and the ICS file of a single invitation
+(METHOD:REQUEST, stable UID, SEQUENCE raised by the caller on every change).
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import icalendar
+import recurring_ical_events
+from django.utils.translation import gettext as _
+
+from jobcenter.exceptions import ApplicationError
+
+MAX_ICS_BYTES = 5 * 1024 * 1024
+# Components in one file and occurrences inside the sync window: a working calendar has a few hundred.
+MAX_COMPONENTS = 10_000
+MAX_OCCURRENCES = 10_000
+PRODID = "-//Jobcenter//Kalender//DE"
+
+
+class CalendarDataError(ApplicationError):
+    """Calendar data that cannot be used: malformed, too big or with too many events."""
+
+
+@dataclass(frozen=True)
+class BusyInterval:
+    """A time in which a staff member is busy; `uid` only to recognise the event, no summary."""
+
+    start: dt.datetime
+    end: dt.datetime
+    uid: str = ""
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def _as_aware(value: dt.date | dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """A DATE becomes midnight in `tz` (all-day events block whole local days); floating times too."""
+    if not isinstance(value, dt.datetime):
+        return dt.datetime.combine(value, dt.time.min, tzinfo=tz)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=tz)
+    return value
+
+
+def _occurrence_interval(event, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime] | None:
+    start_prop = event.get("DTSTART")
+    if start_prop is None:
+        return None
+    start_value = start_prop.dt
+    end_prop = event.get("DTEND")
+    if end_prop is not None:
+        end_value = end_prop.dt
+    elif event.get("DURATION") is not None:
+        end_value = start_value + event["DURATION"].dt
+    elif isinstance(start_value, dt.datetime):
+        # RFC 5545 3.6.1: a DATE-TIME start without end or duration takes no time.
+        return None
+    else:
+        end_value = start_value + dt.timedelta(days=1)
+    start, end = _as_aware(start_value, tz), _as_aware(end_value, tz)
+    if end <= start:
+        return None
+    return start, end
+
+
+def _blocks_time(event) -> bool:
+    if str(event.get("STATUS", "")).upper() == "CANCELLED":
+        return False
+    return str(event.get("TRANSP", "OPAQUE")).upper() != "TRANSPARENT"
+
+
+def ics_too_big() -> CalendarDataError:
+    return CalendarDataError(
+        _("The calendar file is too big: at most %(mb)s MB are allowed.")
+        % {"mb": max(1, MAX_ICS_BYTES // (1024 * 1024))}
+    )
+
+
+def ics_check_size(data: bytes) -> None:
+    if len(data) > MAX_ICS_BYTES:
+        raise ics_too_big()
+
+
+def ics_parse_busy(
+    data: bytes,
+    *,
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    default_tz: str = "Europe/Berlin",
+) -> list[BusyInterval]:
+    """The busy intervals of an ICS file that overlap [window_start, window_end), sorted by start.
+
+    Recurring events are expanded inside the window (with their exceptions and EXDATEs), all-day
+    events block whole days in `default_tz`, floating times are read in `default_tz`, TZID times in
+    their time zone. Transparent ("free") and cancelled events block nothing. Raises
+    CalendarDataError for malformed, oversized or overfull data; nothing is half-read.
+    """
+    ics_check_size(data)
+    tz = ZoneInfo(default_tz)
+    try:
+        calendars = icalendar.Calendar.from_ical(data, multiple=True)
+    except Exception as error:  # icalendar raises ValueError, KeyError, TypeError... on bad input
+        raise CalendarDataError(
+            _("The calendar file could not be read: %(error)s") % {"error": _short(error)}
+        ) from error
+    if not calendars or any(cal.name != "VCALENDAR" for cal in calendars):
+        raise CalendarDataError(_("The file is not an iCalendar file (no VCALENDAR)."))
+    intervals: list[BusyInterval] = []
+    for calendar in calendars:
+        if sum(1 for _component in calendar.walk("VEVENT")) > MAX_COMPONENTS:
+            raise CalendarDataError(
+                _("The calendar has too many events: at most %(limit)s are allowed.")
+                % {"limit": MAX_COMPONENTS}
+            )
+        _check_recurrences(calendar)
+        try:
+            # between() rather than after(): after() walks long series slowly from their start.
+            occurrences = recurring_ical_events.of(calendar).between(window_start, window_end)
+            for event in occurrences:
+                interval = _occurrence_interval(event, tz)
+                if interval is None or not _blocks_time(event):
+                    continue
+                if interval[0] >= window_end or interval[1] <= window_start:
+                    continue
+                intervals.append(BusyInterval(*interval, uid=str(event.get("UID", ""))[:255]))
+                if len(intervals) > MAX_OCCURRENCES:
+                    raise CalendarDataError(
+                        _(
+                            "The calendar has too many appointments in the next weeks: at most "
+                            "%(limit)s are allowed."
+                        )
+                        % {"limit": MAX_OCCURRENCES}
+                    )
+        except CalendarDataError:
+            raise
+        except Exception as error:  # bad RRULEs, unknown time zones, broken dates
+            raise CalendarDataError(
+                _("The calendar file could not be read: %(error)s") % {"error": _short(error)}
+            ) from error
+    intervals.sort(key=lambda item: (item.start, item.end))
+    return intervals
+
+
+# Rules that repeat more often than hourly make the expansion run for minutes (FREQ=SECONDLY from
+# 1900 never ends): no working calendar needs them, so they are refused before expanding anything.
+_TOO_FREQUENT = {"SECONDLY", "MINUTELY", "HOURLY"}
+
+
+def _check_recurrences(calendar) -> None:
+    for component in calendar.walk("VEVENT"):
+        rules = component.get("RRULE")
+        if rules is None:
+            continue
+        for rule in rules if isinstance(rules, list) else [rules]:
+            frequencies = {str(value).upper() for value in rule.get("FREQ", [])}
+            if frequencies & _TOO_FREQUENT or "BYSECOND" in rule or "BYMINUTE" in rule:
+                raise CalendarDataError(
+                    _(
+                        "The calendar has an event that repeats more often than daily "
+                        "(%(uid)s); such series are not supported."
+                    )
+                    % {"uid": str(component.get("UID", "?"))[:80]}
+                )
+
+
+def _short(error: Exception) -> str:
+    text = str(error).strip() or error.__class__.__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+STATUSES = {"CONFIRMED", "TENTATIVE", "CANCELLED"}
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError("Appointment times must be timezone-aware.")
+    return value.astimezone(dt.UTC)
+
+
+def _vevent(item: dict, *, stamp: dt.datetime) -> icalendar.Event:
+    """One appointment as VEVENT. `item`: uid, start, end, summary, location, sequence, status."""
+    event = icalendar.Event()
+    event.add("UID", item["uid"])
+    event.add("DTSTAMP", stamp)
+    event.add("DTSTART", _utc(item["start"]))
+    event.add("DTEND", _utc(item["end"]))
+    event.add("SEQUENCE", int(item.get("sequence") or 0))
+    event.add("SUMMARY", item.get("summary") or "")
+    if item.get("location"):
+        event.add("LOCATION", item["location"])
+    if item.get("description"):
+        event.add("DESCRIPTION", item["description"])
+    status = str(item.get("status") or "CONFIRMED").upper()
+    event.add("STATUS", status if status in STATUSES else "CONFIRMED")
+    return event
+
+
+def _calendar(method: str, name: str = "") -> icalendar.Calendar:
+    calendar = icalendar.Calendar()
+    calendar.add("PRODID", PRODID)
+    calendar.add("VERSION", "2.0")
+    calendar.add("CALSCALE", "GREGORIAN")
+    calendar.add("METHOD", method)
+    if name:
+        calendar.add("X-WR-CALNAME", name)
+    return calendar
+
+
+def ics_feed(*, events: Iterable[dict], name: str = "", now: dt.datetime | None = None) -> bytes:
+    """A subscribable VCALENDAR (METHOD:PUBLISH) of a staff member's appointments."""
+    stamp = _utc(now or dt.datetime.now(dt.UTC))
+    calendar = _calendar("PUBLISH", name)
+    for item in events:
+        calendar.add_component(_vevent(item, stamp=stamp))
+    return calendar.to_ical()
+
+
+def ics_invitation(
+    *,
+    event: dict,
+    organizer_email: str = "",
+    organizer_name: str = "",
+    attendee_emails: Iterable[str] = (),
+    method: str = "REQUEST",
+    now: dt.datetime | None = None,
+) -> bytes:
+    """The ICS file of one invitation (RFC 5545/5546): METHOD:REQUEST, or CANCEL to withdraw it.
+
+    The caller keeps the UID stable over the appointment's life and raises `sequence` on every
+    change of time or place, so calendar programs update the entry instead of adding a second.
+    """
+    if method not in ("REQUEST", "CANCEL"):
+        raise ValueError("method must be REQUEST or CANCEL")
+    stamp = _utc(now or dt.datetime.now(dt.UTC))
+    calendar = _calendar(method)
+    item = dict(event)
+    if method == "CANCEL":
+        item["status"] = "CANCELLED"
+    vevent = _vevent(item, stamp=stamp)
+    if organizer_email:
+        organizer = icalendar.vCalAddress(f"mailto:{organizer_email}")
+        if organizer_name:
+            organizer.params["CN"] = icalendar.vText(organizer_name)
+        vevent.add("ORGANIZER", organizer)
+    for email in attendee_emails:
+        attendee = icalendar.vCalAddress(f"mailto:{email}")
+        attendee.params["ROLE"] = icalendar.vText("REQ-PARTICIPANT")
+        attendee.params["RSVP"] = icalendar.vText("FALSE")
+        vevent.add("ATTENDEE", attendee)
+    calendar.add_component(vevent)
+    return calendar.to_ical()

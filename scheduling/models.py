@@ -1,0 +1,302 @@
+"""Staff calendars: when a staff member works and offers which channels, and when they are busy.
+
+Privacy: sharing busy times is the staff member's own, recorded consent (`consent_given_at`, only
+they can give or withdraw it). Without consent no busy times are synced and the planner plans no
+appointments with them (`staff_busy_intervals` returns the whole window as busy). Busy times keep
+only start and end (and the event's UID to recognise it), never the event's title or details.
+"""
+
+import datetime as dt
+import re
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Channel
+
+# The channels a staff member can offer for appointments (digital and letter are no appointments).
+CALENDAR_CHANNELS = (Channel.IN_PERSON, Channel.PHONE, Channel.VIDEO, Channel.OUTREACH)
+WEEKDAYS = (
+    _("Monday"),
+    _("Tuesday"),
+    _("Wednesday"),
+    _("Thursday"),
+    _("Friday"),
+    _("Saturday"),
+    _("Sunday"),
+)
+MAX_ROOMS = 20
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def feed_token_new() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def default_channels() -> list[str]:
+    return [Channel.IN_PERSON.value, Channel.PHONE.value]
+
+
+def working_hours_validate(value: object) -> list[dict]:
+    """Check working hours [{"weekday": 0-6, "start": "HH:MM", "end": "HH:MM"}, ...].
+
+    Returns them normalised (sorted by weekday and start); raises ValidationError with a readable
+    message for a wrong shape, a start not before its end, or blocks of one day that overlap.
+    """
+    if not isinstance(value, list):
+        raise ValidationError(gettext("Working hours must be a list of time blocks."))
+    blocks = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"weekday", "start", "end"}:
+            raise ValidationError(
+                gettext("Each block of working hours needs a weekday, a start and an end.")
+            )
+        weekday, start, end = item["weekday"], item["start"], item["end"]
+        if not isinstance(weekday, int) or isinstance(weekday, bool) or not 0 <= weekday <= 6:
+            raise ValidationError(gettext("The weekday must be a number from 0 (Monday) to 6."))
+        if not (isinstance(start, str) and _TIME.match(start)) or not (
+            isinstance(end, str) and (_TIME.match(end) or end == "24:00")
+        ):
+            raise ValidationError(gettext("Times must be written as HH:MM, e.g. 08:30."))
+        if start >= end:
+            raise ValidationError(
+                gettext("%(day)s: the start %(start)s must be before the end %(end)s.")
+                % {"day": WEEKDAYS[weekday], "start": start, "end": end}
+            )
+        blocks.append({"weekday": weekday, "start": start, "end": end})
+    blocks.sort(key=lambda block: (block["weekday"], block["start"]))
+    for previous, block in zip(blocks, blocks[1:], strict=False):
+        if previous["weekday"] == block["weekday"] and block["start"] < previous["end"]:
+            raise ValidationError(
+                gettext("%(day)s: the blocks %(first)s and %(second)s overlap.")
+                % {
+                    "day": WEEKDAYS[block["weekday"]],
+                    "first": f"{previous['start']}–{previous['end']}",
+                    "second": f"{block['start']}–{block['end']}",
+                }
+            )
+    return blocks
+
+
+def parse_hhmm(value: str) -> dt.time | None:
+    """ "HH:MM" as a time; "24:00" (end of day) as None."""
+    if value == "24:00":
+        return None
+    hours, minutes = value.split(":")
+    return dt.time(int(hours), int(minutes))
+
+
+class SyncStatus(models.TextChoices):
+    NEVER = "never", _("not synced yet")
+    OK = "ok", _("synced")
+    ERROR = "error", _("error")
+
+
+class StaffCalendar(models.Model):
+    """One per staff member: working time, what they offer, and where their busy times come from."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_calendar",
+        verbose_name=_("staff member"),
+    )
+    working_hours = models.JSONField(_("working hours"), default=list, blank=True)
+    part_time_share = models.DecimalField(
+        _("part-time share"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0.10")), MaxValueValidator(Decimal("1.00"))],
+        help_text=_("1.0 is full time, 0.5 half time."),
+    )
+    channels = models.JSONField(_("channels offered"), default=default_channels, blank=True)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    rooms = models.JSONField(_("rooms"), default=list, blank=True)
+    walk_in_reserve_minutes = models.PositiveSmallIntegerField(
+        _("reserve for walk-ins (minutes per day)"),
+        default=0,
+        validators=[MaxValueValidator(600)],
+    )
+    daily_cap = models.PositiveSmallIntegerField(
+        _("appointments per day at most"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(50)],
+        help_text=_("Empty: no limit beyond the working hours."),
+    )
+    consent_given_at = models.DateTimeField(_("calendar sharing agreed on"), null=True, blank=True)
+    feed_token = models.CharField(
+        _("feed token"), max_length=64, unique=True, default=feed_token_new, editable=False
+    )
+    caldav_url = models.URLField(_("CalDAV address"), max_length=500, blank=True)
+    caldav_username = models.CharField(_("CalDAV user name"), max_length=200, blank=True)
+    # Stored as entered (the sync needs it back); never shown in forms, the admin or the API.
+    caldav_password = models.CharField(_("CalDAV password"), max_length=500, blank=True)
+    ics_url = models.URLField(_("ICS feed address"), max_length=500, blank=True)
+    last_sync_at = models.DateTimeField(_("last synced"), null=True, blank=True)
+    last_sync_status = models.CharField(
+        _("sync status"), max_length=10, choices=SyncStatus.choices, default=SyncStatus.NEVER
+    )
+    last_sync_message = models.CharField(_("sync message"), max_length=500, blank=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("staff calendar")
+        verbose_name_plural = _("staff calendars")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(part_time_share__gte=Decimal("0.10"))
+                & Q(part_time_share__lte=Decimal("1.00")),
+                name="staff_calendar_part_time_share_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def clean(self) -> None:
+        errors = {}
+        try:
+            self.working_hours = working_hours_validate(self.working_hours)
+        except ValidationError as error:
+            errors["working_hours"] = error.messages
+        allowed = {channel.value for channel in CALENDAR_CHANNELS}
+        if not isinstance(self.channels, list) or not set(self.channels) <= allowed:
+            errors["channels"] = [gettext("Only in person, phone, video and outreach are offered.")]
+        else:
+            self.channels = [c.value for c in CALENDAR_CHANNELS if c.value in self.channels]
+        if (
+            not isinstance(self.rooms, list)
+            or len(self.rooms) > MAX_ROOMS
+            or any(
+                not isinstance(room, str) or not room.strip() or len(room) > 100
+                for room in self.rooms
+            )
+        ):
+            errors["rooms"] = [
+                gettext("Rooms are a list of at most %(count)s names.") % {"count": MAX_ROOMS}
+            ]
+        if self.caldav_url and not self.caldav_username:
+            errors["caldav_username"] = [gettext("A CalDAV address needs a user name.")]
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def has_consent(self) -> bool:
+        return self.consent_given_at is not None
+
+    @property
+    def has_source(self) -> bool:
+        return bool(self.caldav_url or self.ics_url)
+
+    @property
+    def weekly_minutes(self) -> int:
+        total = 0
+        for block in self.working_hours:
+            start, end = parse_hhmm(block["start"]), parse_hhmm(block["end"])
+            end_minutes = 24 * 60 if end is None else end.hour * 60 + end.minute
+            total += end_minutes - (start.hour * 60 + start.minute)
+        return total
+
+
+class AbsenceKind(models.TextChoices):
+    VACATION = "vacation", _("Vacation")
+    SICK = "sick", _("Sick")
+    TRAINING = "training", _("Training")
+    OTHER = "other", _("Other")
+
+
+class AbsenceQuerySet(models.QuerySet):
+    def overlapping(self, start: dt.datetime, end: dt.datetime) -> "AbsenceQuerySet":
+        return self.filter(start__lt=end, end__gt=start)
+
+
+class Absence(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="absences",
+        verbose_name=_("staff member"),
+    )
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("until"))
+    kind = models.CharField(_("kind"), max_length=20, choices=AbsenceKind.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    objects = AbsenceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        ordering = ["start"]
+        indexes = [models.Index(fields=["user", "start"], name="absence_user_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")),
+                name="absence_end_after_start",
+                violation_error_message=_("An absence must end after it starts."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_kind_display()} {self.start:%Y-%m-%d}"
+
+
+class BusySource(models.TextChoices):
+    CALDAV = "caldav", _("CalDAV")
+    ICS = "ics", _("ICS feed")
+    UPLOAD = "upload", _("ICS upload")
+
+
+class BusyTimeQuerySet(models.QuerySet):
+    def overlapping(self, start: dt.datetime, end: dt.datetime) -> "BusyTimeQuerySet":
+        return self.filter(start__lt=end, end__gt=start)
+
+
+class BusyTime(models.Model):
+    """A busy block from a staff member's own calendar: only the time, never what it is about."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="busy_times",
+        verbose_name=_("staff member"),
+    )
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("until"))
+    source = models.CharField(_("source"), max_length=10, choices=BusySource.choices)
+    uid = models.CharField(_("event UID"), max_length=255, blank=True)
+    synced_at = models.DateTimeField(_("synced"))
+
+    objects = BusyTimeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("busy time")
+        verbose_name_plural = _("busy times")
+        ordering = ["start"]
+        indexes = [models.Index(fields=["user", "start"], name="busytime_user_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")), name="busytime_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from scheduling import views
+
+app_name = "scheduling"
+urlpatterns = [
+    path("calendar/", views.calendar_detail_view, name="calendar_detail"),
+    path(
+        "calendar/settings/", views.calendar_settings_update_view, name="calendar_settings_update"
+    ),
+    path("calendar/consent/", views.calendar_consent_view, name="calendar_consent"),
+    path("calendar/absences/", views.absence_add_view, name="absence_add"),
+    path(
+        "calendar/absences/<int:absence_id>/remove/",
+        views.absence_remove_view,
+        name="absence_remove",
+    ),
+    path("calendar/sync/", views.calendar_sync_view, name="calendar_sync"),
+    path(
+        "calendar/feed-token/",
+        views.calendar_feed_token_regenerate_view,
+        name="calendar_feed_token_regenerate",
+    ),
+    path("calendar/upload/", views.calendar_upload_view, name="calendar_upload"),
+    path("feed/<str:token>.ics", views.calendar_feed_view, name="calendar_feed"),
+]

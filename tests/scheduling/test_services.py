@@ -1,0 +1,381 @@
+"""Calendar settings, consent, absences and holidays (scheduling.services) and the busy selector."""
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import translation
+
+from audit.models import AuditChannel, AuditEvent
+from audit.services import AuditContext
+from jobcenter.exceptions import ApplicationError
+from organisation.models import FederalState, Role
+from scheduling.calendars import CalendarDataError
+from scheduling.models import Absence, BusySource, BusyTime, StaffCalendar, SyncStatus
+from scheduling.selectors import staff_busy_intervals, staff_busy_intervals_many
+from scheduling.services import (
+    CalendarAccessError,
+    CalendarConsentError,
+    absence_add,
+    absence_remove,
+    calendar_upload_ics,
+    holidays_for,
+    staff_calendar_consent_set,
+    staff_calendar_feed_token_regenerate,
+    staff_calendar_update,
+)
+from tests.organisation.factories import JobcenterFactory, TeamFactory, UserFactory
+from tests.scheduling.conftest import NOW, consenting_calendar
+
+BERLIN = ZoneInfo("Europe/Berlin")
+MORNINGS = [{"weekday": day, "start": "08:00", "end": "12:00"} for day in range(5)]
+
+
+def ui(user) -> AuditContext:
+    return AuditContext(actor=user, channel=AuditChannel.UI)
+
+
+# --- settings --------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_staff_member_saves_their_settings_and_the_change_is_logged_without_the_password(
+    caseworker,
+):
+    calendar = staff_calendar_update(
+        ctx=ui(caseworker),
+        user_id=caseworker.pk,
+        data={
+            "working_hours": [*MORNINGS, {"weekday": 0, "start": "13:00", "end": "16:00"}],
+            "part_time_share": "0.75",
+            "channels": ["video", "in_person"],
+            "rooms": ["1.23"],
+            "daily_cap": 6,
+            "caldav_url": "https://dav.example.org/",
+            "caldav_username": "anna",
+        },
+        caldav_password="geheim",
+    )
+
+    calendar.refresh_from_db()
+    assert calendar.part_time_share == Decimal("0.75")
+    assert calendar.channels == ["in_person", "video"]
+    assert calendar.weekly_minutes == 5 * 240 + 180
+    assert calendar.caldav_password == "geheim"
+    event = AuditEvent.objects.get(object_type="staff_calendar")
+    assert event.actor == caseworker
+    assert "caldav_password" in event.detail["fields"]
+    assert "geheim" not in str(event.detail)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"working_hours": [{"weekday": 1, "start": "12:00", "end": "08:00"}]},
+            "must be before the end",
+        ),
+        (
+            {
+                "working_hours": [
+                    {"weekday": 2, "start": "08:00", "end": "12:00"},
+                    {"weekday": 2, "start": "11:00", "end": "14:00"},
+                ]
+            },
+            "overlap",
+        ),
+        ({"working_hours": [{"weekday": 7, "start": "08:00", "end": "12:00"}]}, "weekday"),
+        ({"working_hours": [{"weekday": 1, "start": "8 Uhr", "end": "12:00"}]}, "HH:MM"),
+        ({"part_time_share": "0.05"}, "0.1"),
+        ({"part_time_share": "1.5"}, "1.0"),
+        ({"channels": ["letter"]}, "offered"),
+        ({"caldav_url": "https://dav.example.org/"}, "user name"),
+    ],
+    ids=[
+        "start-after-end",
+        "overlap",
+        "weekday",
+        "time-format",
+        "share-low",
+        "share-high",
+        "channel",
+        "caldav-user",
+    ],
+)
+def test_invalid_settings_are_refused_and_nothing_changes(caseworker, data, message):
+    StaffCalendar.objects.create(user=caseworker)
+
+    with translation.override("en"), pytest.raises(ApplicationError) as error:
+        staff_calendar_update(ctx=ui(caseworker), user_id=caseworker.pk, data=data)
+
+    assert any(word in error.value.message for word in message.split("|")), error.value.message
+    calendar = StaffCalendar.objects.get(user=caseworker)
+    assert calendar.working_hours == []
+    assert calendar.part_time_share == Decimal("1.00")
+    assert not AuditEvent.objects.filter(object_type="staff_calendar").exists()
+
+
+@pytest.mark.django_db
+def test_an_empty_password_keeps_the_stored_one_and_an_empty_string_removes_it(caseworker):
+    staff_calendar_update(
+        ctx=ui(caseworker), user_id=caseworker.pk, data={}, caldav_password="geheim"
+    )
+    staff_calendar_update(
+        ctx=ui(caseworker), user_id=caseworker.pk, data={"location": "Haus A"}, caldav_password=None
+    )
+    assert StaffCalendar.objects.get(user=caseworker).caldav_password == "geheim"
+
+    staff_calendar_update(ctx=ui(caseworker), user_id=caseworker.pk, data={}, caldav_password="")
+    assert StaffCalendar.objects.get(user=caseworker).caldav_password == ""
+
+
+@pytest.mark.django_db
+def test_another_staff_member_cannot_change_my_calendar_but_an_admin_can(
+    caseworker, team_lead, admin_user
+):
+    with pytest.raises(CalendarAccessError):
+        staff_calendar_update(ctx=ui(team_lead), user_id=caseworker.pk, data={"location": "Keller"})
+
+    staff_calendar_update(ctx=ui(admin_user), user_id=caseworker.pk, data={"location": "Haus B"})
+    assert StaffCalendar.objects.get(user=caseworker).location == "Haus B"
+
+
+@pytest.mark.django_db
+def test_a_new_feed_token_replaces_the_old_one(caseworker, other_caseworker):
+    old = StaffCalendar.objects.create(user=caseworker).feed_token
+
+    new = staff_calendar_feed_token_regenerate(ctx=ui(caseworker), user_id=caseworker.pk).feed_token
+
+    assert new != old
+    assert len(new) >= 40
+    with pytest.raises(CalendarAccessError):
+        staff_calendar_feed_token_regenerate(ctx=ui(other_caseworker), user_id=caseworker.pk)
+
+
+# --- consent ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_only_the_staff_member_gives_consent_not_even_an_admin(caseworker, admin_user, team_lead):
+    for someone_else in (admin_user, team_lead):
+        with pytest.raises(CalendarAccessError):
+            staff_calendar_consent_set(ctx=ui(someone_else), user_id=caseworker.pk, given=True)
+
+    calendar = staff_calendar_consent_set(ctx=ui(caseworker), user_id=caseworker.pk, given=True)
+
+    assert calendar.consent_given_at is not None
+    assert AuditEvent.objects.get(object_type="staff_calendar").detail["consent"] is True
+
+
+@pytest.mark.django_db
+def test_withdrawing_consent_deletes_the_busy_times_and_blocks_planning(caseworker):
+    consenting_calendar(caseworker, working_hours=MORNINGS)
+    BusyTime.objects.create(
+        user=caseworker,
+        start=NOW,
+        end=NOW + dt.timedelta(hours=1),
+        source=BusySource.ICS,
+        synced_at=NOW,
+    )
+
+    staff_calendar_consent_set(ctx=ui(caseworker), user_id=caseworker.pk, given=False)
+
+    assert not BusyTime.objects.filter(user=caseworker).exists()
+    window = (NOW, NOW + dt.timedelta(days=7))
+    assert staff_busy_intervals(user=caseworker, start=window[0], end=window[1]) == [window]
+
+
+@pytest.mark.django_db
+def test_uploading_without_consent_is_refused(caseworker):
+    StaffCalendar.objects.create(user=caseworker)
+
+    with pytest.raises(CalendarConsentError):
+        calendar_upload_ics(
+            ctx=ui(caseworker), user_id=caseworker.pk, data=b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+        )
+
+
+UPLOAD = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:u1\r\nDTSTAMP:20261101T000000Z\r\n"
+    b"DTSTART:20261124T090000Z\r\nDTEND:20261124T100000Z\r\nSUMMARY:Arzt\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+@pytest.mark.django_db
+def test_an_upload_replaces_the_uploaded_busy_times_and_a_bad_file_keeps_them(caseworker):
+    consenting_calendar(caseworker)
+    BusyTime.objects.create(
+        user=caseworker,
+        start=NOW,
+        end=NOW + dt.timedelta(hours=1),
+        source=BusySource.UPLOAD,
+        uid="old",
+        synced_at=NOW,
+    )
+    BusyTime.objects.create(
+        user=caseworker,
+        start=NOW,
+        end=NOW + dt.timedelta(hours=1),
+        source=BusySource.CALDAV,
+        uid="dav",
+        synced_at=NOW,
+    )
+
+    assert calendar_upload_ics(ctx=ui(caseworker), user_id=caseworker.pk, data=UPLOAD, now=NOW) == 1
+    assert sorted(BusyTime.objects.values_list("source", "uid")) == [
+        ("caldav", "dav"),
+        ("upload", "u1"),
+    ]
+
+    with pytest.raises(CalendarDataError):
+        calendar_upload_ics(ctx=ui(caseworker), user_id=caseworker.pk, data=b"kaputt", now=NOW)
+    assert sorted(BusyTime.objects.values_list("source", "uid")) == [
+        ("caldav", "dav"),
+        ("upload", "u1"),
+    ]
+    assert StaffCalendar.objects.get(user=caseworker).last_sync_status == SyncStatus.ERROR
+
+
+# --- absences --------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_absences_are_recorded_by_self_or_team_lead_not_by_another_team(
+    caseworker, team_lead, other_caseworker
+):
+    start = dt.datetime(2026, 12, 1, tzinfo=BERLIN)
+    mine = absence_add(
+        ctx=ui(caseworker),
+        user_id=caseworker.pk,
+        start=start,
+        end=start + dt.timedelta(days=3),
+        kind="vacation",
+    )
+    sick = absence_add(
+        ctx=ui(team_lead),
+        user_id=caseworker.pk,
+        start=start + dt.timedelta(days=7),
+        end=start + dt.timedelta(days=8),
+        kind="sick",
+    )
+    assert sick.created_by == team_lead
+
+    with pytest.raises(CalendarAccessError):
+        absence_add(
+            ctx=ui(other_caseworker),
+            user_id=caseworker.pk,
+            start=start,
+            end=start + dt.timedelta(days=1),
+            kind="sick",
+        )
+    with pytest.raises(CalendarAccessError):
+        absence_remove(ctx=ui(other_caseworker), absence_id=mine.pk)
+
+    absence_remove(ctx=ui(caseworker), absence_id=mine.pk)
+    assert list(Absence.objects.all()) == [sick]
+    assert list(
+        AuditEvent.objects.filter(object_type="absence")
+        .values_list("action", flat=True)
+        .order_by("pk")
+    ) == ["create", "create", "delete"]
+
+
+@pytest.mark.django_db
+def test_an_absence_must_end_after_it_starts(caseworker):
+    with translation.override("en"), pytest.raises(ApplicationError, match="end after it starts"):
+        absence_add(ctx=ui(caseworker), user_id=caseworker.pk, start=NOW, end=NOW, kind="vacation")
+
+
+# --- holidays and the busy selector ----------------------------------------------------------------
+
+
+def test_holidays_differ_between_the_federal_states():
+    nw = holidays_for(year=2026, state=FederalState.NW)
+    by = holidays_for(year=2026, state=FederalState.BY)
+    sn = holidays_for(year=2026, state=FederalState.SN)
+
+    corpus_christi = dt.date(2026, 6, 4)
+    reformation_day = dt.date(2026, 10, 31)
+    epiphany = dt.date(2026, 1, 6)
+    has = {
+        day: (day in nw, day in by, day in sn)
+        for day in (corpus_christi, reformation_day, epiphany)
+    }
+    assert has[corpus_christi] == (True, True, False)  # Fronleichnam: NW and BY, not Saxony
+    assert has[epiphany] == (False, True, False)  # Heilige Drei Könige: Bavaria only
+    assert has[reformation_day] == (False, False, True)  # Reformationstag: Saxony, not NW or BY
+    assert nw[dt.date(2026, 12, 25)] == "Erster Weihnachtstag"
+    assert nw[dt.date(2026, 10, 3)] == "Tag der Deutschen Einheit"
+
+
+@pytest.mark.django_db
+def test_busy_intervals_merge_busy_times_absences_holidays_and_time_off(caseworker):
+    consenting_calendar(caseworker, working_hours=MORNINGS)
+    monday = dt.datetime(
+        2026, 12, 21, tzinfo=BERLIN
+    )  # Christmas week: 25 and 26 December are holidays
+    BusyTime.objects.create(
+        user=caseworker,
+        start=monday.replace(hour=9),
+        end=monday.replace(hour=10),
+        source=BusySource.CALDAV,
+        synced_at=NOW,
+    )
+    Absence.objects.create(
+        user=caseworker,
+        start=monday + dt.timedelta(days=1),
+        end=monday + dt.timedelta(days=2),
+        kind="training",
+    )
+
+    busy = staff_busy_intervals(user=caseworker, start=monday, end=monday + dt.timedelta(days=7))
+
+    free = []
+    cursor = monday
+    for start, end in busy:
+        if start > cursor:
+            free.append((cursor, start))
+        cursor = end
+    assert free == [
+        (monday.replace(hour=8), monday.replace(hour=9)),
+        (monday.replace(hour=10), monday.replace(hour=12)),
+        # Tuesday absent; Wednesday and Thursday mornings free; Friday 25 December a holiday.
+        (
+            (monday + dt.timedelta(days=2)).replace(hour=8),
+            (monday + dt.timedelta(days=2)).replace(hour=12),
+        ),
+        (
+            (monday + dt.timedelta(days=3)).replace(hour=8),
+            (monday + dt.timedelta(days=3)).replace(hour=12),
+        ),
+    ]
+
+
+@pytest.mark.django_db
+def test_holidays_follow_the_jobcenter_of_the_staff_member(django_assert_max_num_queries):
+    """Epiphany (6 January) is a holiday in Bavaria, not in North Rhine-Westphalia."""
+    nw_user = UserFactory(
+        role=Role.CASEWORKER,
+        team=TeamFactory(jobcenter=JobcenterFactory(code="NW1", federal_state="NW")),
+    )
+    by_user = UserFactory(
+        role=Role.CASEWORKER,
+        team=TeamFactory(jobcenter=JobcenterFactory(code="BY1", federal_state="BY")),
+    )
+    for user in (nw_user, by_user):
+        consenting_calendar(user, working_hours=MORNINGS)
+    day = dt.datetime(2027, 1, 6, tzinfo=BERLIN)  # a Wednesday
+
+    from organisation.models import User
+
+    users = User.objects.filter(pk__in=[nw_user.pk, by_user.pk]).select_related("team__jobcenter")
+    with django_assert_max_num_queries(4):  # the users, then three
+        busy = staff_busy_intervals_many(users=users, start=day, end=day + dt.timedelta(days=1))
+
+    assert busy[by_user.pk] == [(day, day + dt.timedelta(days=1))]
+    assert busy[nw_user.pk] == [
+        (day, day.replace(hour=8)),
+        (day.replace(hour=12), day + dt.timedelta(days=1)),
+    ]

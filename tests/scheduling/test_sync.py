@@ -1,0 +1,297 @@
+"""Syncing busy times from a real CalDAV server (Radicale on 127.0.0.1) and ICS feeds."""
+
+import datetime as dt
+import uuid
+
+import pytest
+from caldav import DAVClient
+from django.utils import translation
+
+from scheduling.calendars import BusyInterval
+from scheduling.models import BusySource, BusyTime, StaffCalendar, SyncStatus
+from scheduling.services import (
+    CalendarConsentError,
+    CalendarSyncError,
+    calendar_sync,
+    calendars_sync_all,
+)
+from scheduling.tasks import scheduling_calendar_sync, scheduling_calendars_sync
+from tests.organisation.factories import UserFactory
+from tests.scheduling.conftest import (
+    NOW,
+    RemoteCalendar,
+    consenting_calendar,
+    event_ics,
+    free_port,
+)
+
+pytestmark = pytest.mark.django_db
+
+TUESDAY_9 = dt.datetime(2026, 11, 24, 9, tzinfo=dt.UTC)
+
+
+def busy(user, source=None):
+    rows = BusyTime.objects.filter(user=user)
+    if source:
+        rows = rows.filter(source=source)
+    return sorted((row.start, row.end) for row in rows)
+
+
+def test_busy_times_are_read_from_caldav_with_recurrences_and_without_titles(
+    caseworker, remote_calendar
+):
+    remote_calendar.add(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=1), summary="Arzttermin")
+    remote_calendar.add_ics(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:jour-fixe\r\n"
+        "DTSTAMP:20261101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20261125T140000\r\n"
+        "DTEND;TZID=Europe/Berlin:20261125T150000\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n"
+        "SUMMARY:Jour fixe\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    remote_calendar.add(
+        TUESDAY_9 + dt.timedelta(hours=3),
+        TUESDAY_9 + dt.timedelta(hours=4),
+        summary="frei",
+        transp="TRANSPARENT",
+    )
+    consenting_calendar(
+        caseworker,
+        caldav_url=remote_calendar.base_url,
+        caldav_username=remote_calendar.username,
+        caldav_password="x",
+    )
+
+    result = calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert result.counts == {"caldav": 4}
+    rows = busy(caseworker, BusySource.CALDAV)
+    assert rows[0] == (TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=1))
+    assert rows[1][0] == dt.datetime(2026, 11, 25, 13, tzinfo=dt.UTC)  # 14:00 in Berlin
+    assert len(rows) == 4
+    calendar = StaffCalendar.objects.get(user=caseworker)
+    assert calendar.last_sync_status == SyncStatus.OK
+    assert calendar.last_sync_at == NOW
+    stored = BusyTime.objects.filter(user=caseworker).values()[0]
+    assert "Arzttermin" not in str(stored)
+
+
+def test_a_second_sync_replaces_the_busy_times_of_that_source(caseworker, remote_calendar):
+    event = remote_calendar.add(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=1))
+    consenting_calendar(
+        caseworker, caldav_url=remote_calendar.base_url, caldav_username=remote_calendar.username
+    )
+    BusyTime.objects.create(
+        user=caseworker,
+        start=NOW,
+        end=NOW + dt.timedelta(hours=1),
+        source=BusySource.UPLOAD,
+        synced_at=NOW,
+    )
+    calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    event.delete()
+    remote_calendar.add(TUESDAY_9 + dt.timedelta(days=1), TUESDAY_9 + dt.timedelta(days=1, hours=2))
+    calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert busy(caseworker, BusySource.CALDAV) == [
+        (TUESDAY_9 + dt.timedelta(days=1), TUESDAY_9 + dt.timedelta(days=1, hours=2))
+    ]
+    assert len(busy(caseworker, BusySource.UPLOAD)) == 1  # other sources untouched
+
+
+def test_an_ics_feed_address_is_read_too(caseworker, remote_calendar):
+    remote_calendar.add(TUESDAY_9, TUESDAY_9 + dt.timedelta(minutes=45))
+    # Radicale answers a GET on a calendar collection with the whole calendar as one ICS file.
+    consenting_calendar(caseworker, ics_url=remote_calendar.url)
+
+    result = calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert result.counts == {"ics": 1}
+    assert busy(caseworker, BusySource.ICS) == [(TUESDAY_9, TUESDAY_9 + dt.timedelta(minutes=45))]
+
+
+def _with_previous_busy_time(user):
+    BusyTime.objects.create(
+        user=user,
+        start=TUESDAY_9,
+        end=TUESDAY_9 + dt.timedelta(hours=2),
+        source=BusySource.CALDAV,
+        synced_at=NOW,
+    )
+
+
+def test_a_server_that_is_down_keeps_the_previous_busy_times_and_records_the_error(caseworker):
+    consenting_calendar(
+        caseworker, caldav_url=f"http://127.0.0.1:{free_port()}/", caldav_username="anna"
+    )
+    _with_previous_busy_time(caseworker)
+
+    with pytest.raises(CalendarSyncError) as error:
+        calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert "CalDAV" in error.value.message
+    assert busy(caseworker) == [(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=2))]
+    calendar = StaffCalendar.objects.get(user=caseworker)
+    assert calendar.last_sync_status == SyncStatus.ERROR
+    assert calendar.last_sync_message
+
+
+def test_wrong_credentials_are_reported_and_the_previous_busy_times_kept(
+    caseworker, radicale_htpasswd_url
+):
+    consenting_calendar(
+        caseworker,
+        caldav_url=radicale_htpasswd_url,
+        caldav_username="anna",
+        caldav_password="falsch",
+    )
+    _with_previous_busy_time(caseworker)
+
+    with pytest.raises(CalendarSyncError) as error:
+        calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    calendar = StaffCalendar.objects.get(user=caseworker)
+    assert calendar.last_sync_status == SyncStatus.ERROR
+    assert error.value.extra["errors"]["caldav"] == calendar.last_sync_message.removeprefix(
+        "CalDAV: "
+    )
+    assert busy(caseworker) == [(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=2))]
+
+
+def test_the_right_credentials_work_on_the_same_server(caseworker, radicale_htpasswd_url):
+    client = DAVClient(url=radicale_htpasswd_url, username="anna", password="richtig", timeout=10)
+    remote = client.principal().make_calendar(
+        name="Dienst", cal_id=f"dienst-{uuid.uuid4().hex[:6]}"
+    )
+    remote.save_event(event_ics(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=1), summary="x"))
+    consenting_calendar(
+        caseworker,
+        caldav_url=radicale_htpasswd_url,
+        caldav_username="anna",
+        caldav_password="richtig",
+    )
+
+    result = calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert result.counts["caldav"] >= 1
+
+
+def test_malformed_feed_data_keeps_the_previous_busy_times(caseworker, remote_calendar):
+    consenting_calendar(
+        caseworker, ics_url=remote_calendar.base_url
+    )  # the server root is no calendar
+    BusyTime.objects.create(
+        user=caseworker,
+        start=TUESDAY_9,
+        end=TUESDAY_9 + dt.timedelta(hours=2),
+        source=BusySource.ICS,
+        synced_at=NOW,
+    )
+
+    with pytest.raises(CalendarSyncError):
+        calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert len(busy(caseworker, BusySource.ICS)) == 1
+    assert StaffCalendar.objects.get(user=caseworker).last_sync_status == SyncStatus.ERROR
+
+
+def test_a_huge_feed_is_refused_and_the_previous_busy_times_kept(
+    caseworker, remote_calendar, monkeypatch
+):
+    monkeypatch.setattr("scheduling.calendars.MAX_ICS_BYTES", 200)
+    remote_calendar.add(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=1), summary="x" * 300)
+    consenting_calendar(
+        caseworker,
+        ics_url=remote_calendar.url,
+        caldav_url=remote_calendar.base_url,
+        caldav_username=remote_calendar.username,
+    )
+    _with_previous_busy_time(caseworker)
+
+    with translation.override("en"), pytest.raises(CalendarSyncError) as error:
+        calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert set(error.value.extra["errors"]) == {"caldav", "ics"}
+    assert "too big" in error.value.extra["errors"]["ics"]
+    assert "too big" in error.value.extra["errors"]["caldav"]
+    assert busy(caseworker) == [(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=2))]
+
+
+def test_without_consent_nothing_is_synced(caseworker, remote_calendar):
+    remote_calendar.add(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=1))
+    StaffCalendar.objects.create(
+        user=caseworker,
+        caldav_url=remote_calendar.base_url,
+        caldav_username=remote_calendar.username,
+    )
+
+    with pytest.raises(CalendarConsentError):
+        calendar_sync(user_id=caseworker.pk, now=NOW)
+    assert busy(caseworker) == []
+
+
+def test_syncing_everyone_who_agreed_one_failure_stops_no_one(team, remote_calendar):
+    down, ok, not_agreed = (UserFactory(team=team) for _ in range(3))
+    consenting_calendar(down, caldav_url=f"http://127.0.0.1:{free_port()}/", caldav_username="x")
+    remote_calendar.add(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=1))
+    consenting_calendar(
+        ok, caldav_url=remote_calendar.base_url, caldav_username=remote_calendar.username
+    )
+    StaffCalendar.objects.create(
+        user=not_agreed,
+        caldav_url=remote_calendar.base_url,
+        caldav_username=remote_calendar.username,
+    )
+
+    assert calendars_sync_all(now=NOW) == {"ok": 1, "error": 1}
+    assert len(busy(ok)) == 1
+    assert busy(not_agreed) == []
+    assert StaffCalendar.objects.get(user=not_agreed).last_sync_status == SyncStatus.NEVER
+
+
+def test_the_periodic_task_sends_one_sync_per_consenting_staff_member(team, remote_calendar):
+    down, ok, not_agreed = (UserFactory(team=team) for _ in range(3))
+    consenting_calendar(down, caldav_url=f"http://127.0.0.1:{free_port()}/", caldav_username="x")
+    remote_calendar.add(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=1))
+    consenting_calendar(
+        ok, caldav_url=remote_calendar.base_url, caldav_username=remote_calendar.username
+    )
+    StaffCalendar.objects.create(user=not_agreed, ics_url=remote_calendar.url)
+
+    # Eager in tests: the per-user tasks run inline; on a worker they run side by side.
+    assert scheduling_calendars_sync.delay().get() == 2
+
+    assert len(busy(ok)) == 1
+    assert busy(not_agreed) == []
+    statuses = dict(StaffCalendar.objects.values_list("user_id", "last_sync_status"))
+    assert statuses == {
+        down.pk: SyncStatus.ERROR,
+        ok.pk: SyncStatus.OK,
+        not_agreed.pk: SyncStatus.NEVER,
+    }
+    assert (
+        scheduling_calendar_sync.delay(not_agreed.pk).get() == "error"
+    )  # no consent: nothing read
+    assert busy(not_agreed) == []
+
+
+def test_another_principal_on_the_same_server_is_not_read(caseworker, radicale_url):
+    mine = RemoteCalendar(radicale_url, f"mine-{uuid.uuid4().hex[:6]}")
+    theirs = RemoteCalendar(radicale_url, f"theirs-{uuid.uuid4().hex[:6]}")
+    theirs.add(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=1))
+    consenting_calendar(caseworker, caldav_url=radicale_url, caldav_username=mine.username)
+
+    assert calendar_sync(user_id=caseworker.pk, now=NOW).counts == {"caldav": 0}
+
+
+def test_consent_withdrawn_while_the_server_is_read_wins(caseworker, monkeypatch):
+    consenting_calendar(caseworker, ics_url="https://calendar.example.invalid/anna.ics")
+
+    def slow_fetch(url, start, end):
+        StaffCalendar.objects.filter(user=caseworker).update(consent_given_at=None)
+        return [BusyInterval(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=1), "x")]
+
+    monkeypatch.setattr("scheduling.services._fetch_ics_url", slow_fetch)
+
+    with pytest.raises(CalendarConsentError):
+        calendar_sync(user_id=caseworker.pk, now=NOW)
+    assert busy(caseworker) == []
