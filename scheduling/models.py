@@ -214,8 +214,10 @@ class AbsenceKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class AbsenceQuerySet(models.QuerySet):
-    def overlapping(self, start: dt.datetime, end: dt.datetime) -> "AbsenceQuerySet":
+class IntervalQuerySet(models.QuerySet):
+    """Rows with `start` and `end` (absences, busy times)."""
+
+    def overlapping(self, start: dt.datetime, end: dt.datetime) -> "IntervalQuerySet":
         return self.filter(start__lt=end, end__gt=start)
 
 
@@ -240,7 +242,7 @@ class Absence(models.Model):
     )
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
-    objects = AbsenceQuerySet.as_manager()
+    objects = IntervalQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("absence")
@@ -265,11 +267,6 @@ class BusySource(models.TextChoices):
     UPLOAD = "upload", _("ICS upload")
 
 
-class BusyTimeQuerySet(models.QuerySet):
-    def overlapping(self, start: dt.datetime, end: dt.datetime) -> "BusyTimeQuerySet":
-        return self.filter(start__lt=end, end__gt=start)
-
-
 class BusyTime(models.Model):
     """A busy block from a staff member's own calendar: only the time, never what it is about."""
 
@@ -285,7 +282,7 @@ class BusyTime(models.Model):
     uid = models.CharField(_("event UID"), max_length=255, blank=True)
     synced_at = models.DateTimeField(_("synced"))
 
-    objects = BusyTimeQuerySet.as_manager()
+    objects = IntervalQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("busy time")
