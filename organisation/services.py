@@ -42,6 +42,9 @@ CONFIGURATION_PERMISSIONS = (
     # Staff calendars (read-only in the admin; never the CalDAV password or the feed token).
     ("scheduling", "view_staffcalendar"),
     ("scheduling", "view_absence"),
+    ("scheduling", "add_rebookingpolicy"),
+    ("scheduling", "change_rebookingpolicy"),
+    ("scheduling", "view_rebookingpolicy"),
     # The audit log shows who accessed which customer, never case contents (see audit/admin.py).
     ("audit", "view_auditevent"),
 )

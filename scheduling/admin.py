@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from scheduling.models import Absence, StaffCalendar
+from scheduling.models import Absence, RebookingPolicy, StaffCalendar
 
 
 @admin.register(StaffCalendar)
@@ -56,6 +56,25 @@ class AbsenceAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RebookingPolicy)
+class RebookingPolicyAdmin(admin.ModelAdmin):
+    """The limits of customer rebooking: one row, changed here, never deleted."""
+
+    list_display = (
+        "max_rebookings",
+        "latest_hours_before",
+        "link_lifetime_days",
+        "window_working_days",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request) -> bool:
+        return not RebookingPolicy.objects.exists() and super().has_add_permission(request)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

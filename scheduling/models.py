@@ -9,6 +9,7 @@ only start and end (and the event's UID to recognise it), never the event's titl
 import datetime as dt
 import re
 import secrets
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -297,3 +298,173 @@ class BusyTime(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
+
+
+# --- appointments and customer rebooking ------------------------------------------------------------
+
+
+class AppointmentStatus(models.TextChoices):
+    PLANNED = "planned", _("planned")
+    APPROVED = "approved", _("approved")
+    SENT = "sent", _("sent")
+    CONFIRMED = "confirmed", _("confirmed")
+    REBOOKED = "rebooked", _("rebooked")
+    CANCELLED = "cancelled", _("cancelled")
+    ATTENDED = "attended", _("attended")
+    MISSED = "missed", _("missed")
+    EXCUSED = "excused", _("excused")
+
+
+# An appointment in one of these statuses holds its slot: no second one of the same staff member
+# may overlap it (database constraints, see Appointment.Meta and migration 0003).
+ACTIVE_APPOINTMENT_STATUSES = (
+    AppointmentStatus.PLANNED,
+    AppointmentStatus.APPROVED,
+    AppointmentStatus.SENT,
+    AppointmentStatus.CONFIRMED,
+)
+
+
+def appointment_uid_new() -> str:
+    return f"{uuid.uuid4()}@jobcenter"
+
+
+class Appointment(models.Model):
+    """One appointment of a customer (through their case) with a staff member.
+
+    `uid` stays the same for the appointment's life (calendar clients recognise it); `sequence`
+    rises on every change of time or place, so calendars and rebooking links know a newer version.
+    """
+
+    case = models.ForeignKey(
+        "cases.Case",
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        verbose_name=_("case"),
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        verbose_name=_("staff member"),
+    )
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("until"))
+    channel = models.CharField(
+        _("channel"),
+        max_length=20,
+        choices=[(channel.value, channel.label) for channel in CALENDAR_CHANNELS],
+    )
+    location = models.CharField(_("place or room"), max_length=200, blank=True)
+    video_link = models.URLField(_("video link"), max_length=500, blank=True)
+    purpose = models.CharField(_("purpose of the appointment"), max_length=300)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=AppointmentStatus.choices,
+        default=AppointmentStatus.PLANNED,
+    )
+    uid = models.CharField(
+        _("UID"), max_length=255, unique=True, default=appointment_uid_new, editable=False
+    )
+    sequence = models.PositiveIntegerField(_("version"), default=0)
+    rebook_count = models.PositiveSmallIntegerField(_("rebooked by the customer"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["start", "id"]
+        indexes = [models.Index(fields=["staff", "start"], name="appointment_staff_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")),
+                name="appointment_end_after_start",
+                violation_error_message=_("An appointment must end after it starts."),
+            ),
+            # Works on every database. On PostgreSQL an exclusion constraint on overlapping times
+            # (migration 0003) also refuses overlaps that do not start at the same moment.
+            models.UniqueConstraint(
+                fields=["staff", "start"],
+                condition=Q(status__in=ACTIVE_APPOINTMENT_STATUSES),
+                name="appointment_staff_start_unique_active",
+                violation_error_message=_("This staff member already has an appointment then."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff} {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_APPOINTMENT_STATUSES
+
+    @property
+    def duration(self) -> dt.timedelta:
+        return self.end - self.start
+
+
+class RebookingPolicy(models.Model):
+    """The admin's limits for customer rebooking. One row (pk 1); `RebookingPolicy.load()`."""
+
+    max_rebookings = models.PositiveSmallIntegerField(
+        _("rebookings per appointment at most"), default=2, validators=[MaxValueValidator(10)]
+    )
+    latest_hours_before = models.PositiveSmallIntegerField(
+        _("rebooking possible until (hours before the appointment)"),
+        default=24,
+        validators=[MaxValueValidator(24 * 14)],
+    )
+    link_lifetime_days = models.PositiveSmallIntegerField(
+        _("rebooking link valid for (days)"),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+    )
+    window_working_days = models.PositiveSmallIntegerField(
+        _("alternatives up to this many working days before or after"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+    )
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("rebooking policy")
+        verbose_name_plural = _("rebooking policy")
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="rebooking_policy_singleton"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Rebooking policy"))
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "RebookingPolicy":
+        policy, _created = cls.objects.get_or_create(pk=1)
+        return policy
+
+
+class CallbackRequest(models.Model):
+    """A customer asked through the rebooking link to be called back."""
+
+    appointment = models.ForeignKey(
+        Appointment,
+        on_delete=models.CASCADE,
+        related_name="callback_requests",
+        verbose_name=_("appointment"),
+    )
+    reason = models.TextField(_("reason"), max_length=1000)
+    created_at = models.DateTimeField(_("asked"), auto_now_add=True)
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("call-back request")
+        verbose_name_plural = _("call-back requests")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.appointment} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling import views
+from scheduling import views, views_rebooking
 
 app_name = "scheduling"
 urlpatterns = [
@@ -23,4 +23,6 @@ urlpatterns = [
     ),
     path("calendar/upload/", views.calendar_upload_view, name="calendar_upload"),
     path("feed/<str:token>.ics", views.calendar_feed_view, name="calendar_feed"),
+    # The customer's rebooking link (signed, expiring; no login).
+    path("rebook/<str:token>/", views_rebooking.rebook_view, name="rebook"),
 ]
