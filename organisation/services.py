@@ -45,6 +45,8 @@ CONFIGURATION_PERMISSIONS = (
     ("scheduling", "add_rebookingpolicy"),
     ("scheduling", "change_rebookingpolicy"),
     ("scheduling", "view_rebookingpolicy"),
+    ("scheduling", "add_invitationtemplate"),
+    ("scheduling", "view_invitationtemplate"),
     # The audit log shows who accessed which customer, never case contents (see audit/admin.py).
     ("audit", "view_auditevent"),
 )

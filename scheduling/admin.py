@@ -1,6 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 
-from scheduling.models import Absence, RebookingPolicy, StaffCalendar
+from audit.models import AuditChannel
+from audit.services import AuditContext
+from jobcenter.exceptions import ApplicationError
+from scheduling.models import Absence, InvitationTemplate, RebookingPolicy, StaffCalendar
 
 
 @admin.register(StaffCalendar)
@@ -78,3 +82,42 @@ class RebookingPolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(InvitationTemplate)
+class InvitationTemplateAdmin(admin.ModelAdmin):
+    """Versions of the invitation text and its notice of legal consequences.
+
+    A version is never edited: "add" publishes the next version of a language through the service
+    (validated, audited); existing versions are read-only and cannot be deleted, because every
+    delivery keeps pointing to the version it was sent with.
+    """
+
+    list_display = ("language", "version", "subject", "valid_from", "created_by", "created_at")
+    list_filter = ("language",)
+    fields = ("language", "subject", "body", "legal_notice", "valid_from")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        from scheduling.services_invitations import invitation_template_publish
+
+        if change:
+            raise PermissionDenied
+        try:
+            published = invitation_template_publish(
+                ctx=AuditContext.from_request(request, channel=AuditChannel.UI),
+                language=obj.language,
+                subject=obj.subject,
+                body=obj.body,
+                legal_notice=obj.legal_notice,
+                valid_from=obj.valid_from,
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            raise PermissionDenied(error.message) from error
+        obj.pk = published.pk

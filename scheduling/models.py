@@ -468,3 +468,189 @@ class CallbackRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appointment} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# --- invitations: the versioned text and the record of delivery ------------------------------------
+
+# The placeholders an invitation template may use ({name}, {date}, ...), filled by
+# scheduling.services_invitations.invitation_render.
+INVITATION_PLACEHOLDERS = (
+    "name",
+    "date",
+    "time",
+    "place",
+    "channel",
+    "purpose",
+    "caseworker",
+    "rebook_url",
+)
+
+
+class RecordUnchangeableError(Exception):
+    """A versioned text or a delivery record was to be changed or deleted in place."""
+
+
+class _WriteOnceQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise RecordUnchangeableError("These rows are written once and never changed.")
+
+    def delete(self):
+        raise RecordUnchangeableError("These rows are written once and never deleted.")
+
+
+class _WriteOnce(models.Model):
+    """Rows are written once (a PostgreSQL trigger refuses UPDATE as well, migration 0004)."""
+
+    objects = _WriteOnceQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RecordUnchangeableError("This row is written once and never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RecordUnchangeableError("This row is written once and never deleted.")
+
+
+def _placeholders_of(text: str) -> set[str]:
+    import string
+
+    try:
+        return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
+    except ValueError as error:
+        raise ValidationError(
+            gettext("The text has an unmatched brace: %(error)s") % {"error": error}
+        ) from error
+
+
+class InvitationTemplateQuerySet(_WriteOnceQuerySet):
+    def current(self, *, language: str, now: dt.datetime | None = None):
+        """The newest version of `language` that is valid at `now` (None if there is none)."""
+        from django.utils import timezone
+
+        return (
+            self.filter(language=language, valid_from__lte=now or timezone.now())
+            .order_by("-version")
+            .first()
+        )
+
+
+class InvitationTemplate(_WriteOnce):
+    """The text of an invitation (§ 59 SGB II with § 309 SGB III) with its notice of legal
+    consequences (Rechtsfolgenbelehrung), per language. Never changed in place: a change is a new
+    version (scheduling.services_invitations.invitation_template_publish), so every delivery keeps
+    pointing to the exact text the customer received."""
+
+    version = models.PositiveIntegerField(_("version"))
+    language = models.CharField(_("language"), max_length=8, default="de")
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(
+        _("text"),
+        help_text=_(
+            "Placeholders: {name}, {date}, {time}, {place}, {channel}, {purpose}, {caseworker}, "
+            "{rebook_url}"
+        ),
+    )
+    legal_notice = models.TextField(_("notice of legal consequences"))
+    valid_from = models.DateTimeField(_("valid from"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = InvitationTemplateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invitation template")
+        verbose_name_plural = _("invitation templates")
+        ordering = ["language", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["language", "version"], name="invitation_template_language_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language} v{self.version}"
+
+    def clean(self) -> None:
+        errors = {}
+        allowed = set(INVITATION_PLACEHOLDERS)
+        for field in ("subject", "body", "legal_notice"):
+            try:
+                unknown = _placeholders_of(getattr(self, field) or "") - allowed
+            except ValidationError as error:
+                errors[field] = error.messages
+                continue
+            if unknown:
+                errors[field] = [
+                    gettext("Unknown placeholders: %(names)s")
+                    % {"names": ", ".join(sorted(unknown))}
+                ]
+        if not (self.legal_notice or "").strip():
+            errors["legal_notice"] = [
+                gettext("An invitation needs its notice of legal consequences.")
+            ]
+        if errors:
+            raise ValidationError(errors)
+
+
+class InvitationChannel(models.TextChoices):
+    LETTER = "letter", _("letter")
+    EMAIL = "email", _("e-mail")
+
+
+class DeliveryStatus(models.TextChoices):
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+
+
+class InvitationDelivery(_WriteOnce):
+    """One invitation sent (or tried) through one channel, with the exact template version.
+    Append-only: the record of delivery the customer's obligations rest on."""
+
+    appointment = models.ForeignKey(
+        Appointment,
+        on_delete=models.PROTECT,
+        related_name="invitation_deliveries",
+        verbose_name=_("appointment"),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=InvitationChannel.choices)
+    template = models.ForeignKey(
+        InvitationTemplate,
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+        verbose_name=_("template version"),
+    )
+    sent_at = models.DateTimeField(_("sent"))
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    recipient = models.TextField(_("recipient"))
+    status = models.CharField(_("status"), max_length=10, choices=DeliveryStatus.choices)
+    error = models.TextField(_("error"), blank=True)
+    ics_sequence = models.PositiveIntegerField(_("calendar version sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation delivery")
+        verbose_name_plural = _("invitation deliveries")
+        ordering = ["sent_at", "id"]
+        indexes = [
+            models.Index(fields=["appointment", "sent_at"], name="invitation_delivery_appt"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id} {self.channel} {self.status} {self.sent_at:%Y-%m-%d %H:%M}"

@@ -200,6 +200,9 @@ MEDIA_ROOT = BASE_DIR / "var" / "media"
 # E-mail (invitations and notices, later). Printed to the console unless EMAIL_URL says otherwise.
 vars().update(env_email("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="jobcenter@localhost")
+# The address customers reach this installation at, e.g. https://termine.jobcenter-musterstadt.de:
+# it makes the rebooking links in invitation letters and e-mails absolute. Empty: relative paths.
+SITE_URL = env.str("DJANGO_SITE_URL", default="").rstrip("/")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Redis: the Celery broker. Without it, and only then, tasks run in-process.

@@ -1,0 +1,423 @@
+"""Invitations: the versioned text with its notice of legal consequences, the letter PDF, the
+e-mail with the ICS file, and the record of delivery."""
+
+import datetime as dt
+import importlib
+import io
+import threading
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from pypdf import PdfReader
+
+from audit.models import AuditEvent
+from audit.services import AuditContext
+from jobcenter.exceptions import ApplicationError, ConflictError
+from organisation.models import Role
+from scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    DeliveryStatus,
+    InvitationChannel,
+    InvitationDelivery,
+    InvitationTemplate,
+    RecordUnchangeableError,
+)
+from scheduling.services_appointments import appointment_rebook, rebooking_token_read
+from scheduling.services_invitations import (
+    invitation_render,
+    invitation_send,
+    invitation_template_publish,
+)
+from tests.cases.factories import CaseFactory
+from tests.organisation.factories import UserFactory
+
+BERLIN = ZoneInfo("Europe/Berlin")
+START = dt.datetime(2026, 12, 2, 9, 0, tzinfo=BERLIN)  # a Wednesday
+PURPOSE = "Besprechung Ihrer beruflichen Situation"
+
+
+class FailingBackend(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("mail relay not reachable")
+
+
+def _text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+def _ics(message) -> icalendar.Calendar:
+    for name, content, mimetype in message.attachments:
+        if name.endswith(".ics"):
+            assert mimetype == "text/calendar; method=REQUEST"
+            return icalendar.Calendar.from_ical(content)
+    raise AssertionError("no ICS attachment")
+
+
+def _pdf(message) -> bytes:
+    pdfs = [content for name, content, mimetype in message.attachments if name.endswith(".pdf")]
+    assert len(pdfs) == 1
+    return pdfs[0]
+
+
+@pytest.fixture(autouse=True)
+def german_v1(db):
+    """Version 1 as the migration creates it (a transactional test elsewhere may have flushed it)."""
+    migration = importlib.import_module("scheduling.migrations.0004_invitations")
+    if not InvitationTemplate.objects.filter(language="de").exists():
+        InvitationTemplate.objects.create(
+            version=1,
+            language="de",
+            subject=migration.GERMAN_V1_SUBJECT,
+            body=migration.GERMAN_V1_BODY,
+            legal_notice=migration.GERMAN_V1_LEGAL_NOTICE,
+            valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        )
+
+
+@pytest.fixture
+def staff(team):
+    return UserFactory(
+        username="anna", first_name="Anna", last_name="Berg", role=Role.CASEWORKER, team=team
+    )
+
+
+@pytest.fixture
+def appointment(team, staff):
+    case = CaseFactory(team=team, caseworker=staff)
+    customer = case.customer
+    customer.first_name, customer.last_name = "Jana", "Schulz"
+    customer.email = "jana.schulz@example.org"
+    customer.save()
+    household = customer.household
+    household.street, household.postal_code, household.city = "Hauptstraße 5", "10115", "Berlin"
+    household.save()
+    return Appointment.objects.create(
+        case=case,
+        staff=staff,
+        start=START,
+        end=START + dt.timedelta(minutes=30),
+        channel="in_person",
+        location="Jobcenter Mitte, Raum 2.14",
+        purpose=PURPOSE,
+        status=AppointmentStatus.APPROVED,
+    )
+
+
+@pytest.fixture
+def ctx(staff):
+    return AuditContext(actor=staff, channel="ui")
+
+
+# --- the template ----------------------------------------------------------------------------------
+
+
+def test_version_1_of_the_german_text_names_the_legal_basis_and_the_possible_consequence(db):
+    template = InvitationTemplate.objects.current(language="de")
+    assert template.version == 1
+    assert "§ 59 Zweites Buch Sozialgesetzbuch (SGB II)" in template.body
+    assert "§ 309 Drittes Buch Sozialgesetzbuch (SGB III)" in template.body
+    notice = template.legal_notice
+    assert notice.startswith("Rechtsfolgenbelehrung")
+    assert "ohne wichtigen Grund" in notice
+    assert "kann Ihr Bürgergeld nach § 32 SGB II gemindert werden" in notice
+    assert "10 Prozent" in notice
+    assert "einem Monat" in notice
+    assert "vor dem Termin mit" in notice
+
+
+def test_the_newest_valid_version_is_used_and_old_deliveries_keep_their_version(
+    appointment, ctx, staff
+):
+    first = invitation_send(ctx=ctx, appointment_id=appointment.pk)
+    v1 = InvitationTemplate.objects.get(language="de", version=1)
+    assert {delivery.template_id for delivery in first.deliveries} == {v1.pk}
+
+    v2 = invitation_template_publish(
+        ctx=ctx,
+        language="de",
+        subject="Einladung: {date}",
+        body="Guten Tag {name}, Termin am {date} um {time}: {purpose}. {rebook_url}",
+        legal_notice=v1.legal_notice,
+    )
+    invitation_template_publish(
+        ctx=ctx,
+        language="de",
+        subject="Zukunft",
+        body="Noch nicht gültig",
+        legal_notice=v1.legal_notice,
+        valid_from=timezone.now() + dt.timedelta(days=30),
+    )
+    assert v2.version == 2
+    assert v2.created_by == staff
+    rendered = invitation_render(appointment=appointment)
+    assert (rendered["version"], rendered["subject"]) == (2, "Einladung: Mittwoch, 02.12.2026")
+
+    second = invitation_send(ctx=ctx, appointment_id=appointment.pk, resend=True)
+    assert {delivery.template_id for delivery in second.deliveries} == {v2.pk}
+    for delivery in first.deliveries:
+        delivery.refresh_from_db()
+        assert delivery.template_id == v1.pk
+
+
+def test_a_template_with_an_unknown_placeholder_or_without_a_legal_notice_is_refused(db, ctx):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        invitation_template_publish(
+            ctx=ctx, language="de", subject="Termin {datum}", body="Text", legal_notice=" "
+        )
+    assert set(error.value.message_dict) == {"subject", "legal_notice"}
+    assert InvitationTemplate.objects.filter(language="de").count() == 1
+
+
+def test_render_fills_every_placeholder(appointment):
+    rendered = invitation_render(appointment=appointment)
+    assert rendered["language"] == "de"
+    assert rendered["subject"] == "Einladung zu einem Termin am Mittwoch, 02.12.2026 um 09:00 Uhr"
+    body = rendered["body"]
+    assert body.startswith("Guten Tag Jana Schulz,")
+    for expected in (
+        "Datum: Mittwoch, 02.12.2026",
+        "Uhrzeit: 09:00 Uhr",
+        "Art des Termins: persönlich im Jobcenter",
+        "Ort: Jobcenter Mitte, Raum 2.14",
+        "Ihre Ansprechperson: Anna Berg",
+        f"Zweck des Termins: {PURPOSE}",
+    ):
+        assert expected in body
+    assert "{" not in body
+    url = rendered["values"]["rebook_url"]
+    assert url.startswith("/scheduling/rebook/")
+    assert url in body
+    token = url.removeprefix("/scheduling/rebook/").rstrip("/")
+    assert rebooking_token_read(token) == appointment
+
+
+def test_render_uses_the_customers_language_where_a_template_exists(appointment, ctx):
+    customer = appointment.case.customer
+    customer.preferred_language = "en"
+    customer.save()
+    assert invitation_render(appointment=appointment)["language"] == "de"
+
+    invitation_template_publish(
+        ctx=ctx,
+        language="en",
+        subject="Invitation on {date} at {time}",
+        body="Dear {name}, {channel}, {place}.",
+        legal_notice="Notice of legal consequences: ...",
+    )
+    rendered = invitation_render(appointment=appointment)
+    assert rendered["language"] == "en"
+    assert rendered["subject"] == "Invitation on Wednesday, 02 December 2026 at 09:00"
+    assert rendered["body"] == (
+        "Dear Jana Schulz, in person at the jobcenter, Jobcenter Mitte, Raum 2.14."
+    )
+    assert invitation_render(appointment=appointment, language="de")["language"] == "de"
+
+
+# --- sending ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [AppointmentStatus.PLANNED, AppointmentStatus.CANCELLED])
+def test_sending_is_refused_before_a_person_approved_it(appointment, ctx, status):
+    Appointment.objects.filter(pk=appointment.pk).update(status=status)
+    with pytest.raises(ApplicationError) as error:
+        invitation_send(ctx=ctx, appointment_id=appointment.pk)
+    if status == AppointmentStatus.PLANNED:
+        assert "needs approval first" in error.value.message or "Freigabe" in str(error.value)
+    assert not InvitationDelivery.objects.exists()
+    assert mail.outbox == []
+    appointment.refresh_from_db()
+    assert appointment.status == status
+
+
+def test_send_with_e_mail_sends_the_ics_and_the_letter_and_records_both(appointment, ctx, staff):
+    result = invitation_send(ctx=ctx, appointment_id=appointment.pk)
+
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.SENT
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["jana.schulz@example.org"]
+    assert message.subject == "Einladung zu einem Termin am Mittwoch, 02.12.2026 um 09:00 Uhr"
+    assert "Rechtsfolgenbelehrung" in message.body
+    assert message.alternatives[0].mimetype == "text/html"
+
+    calendar = _ics(message)
+    assert str(calendar["METHOD"]) == "REQUEST"
+    event = calendar.walk("VEVENT")[0]
+    assert str(event["UID"]) == appointment.uid
+    assert int(event["SEQUENCE"]) == appointment.sequence == 0
+    assert event.decoded("DTSTART") == START
+
+    text = _text(_pdf(message))
+    assert _pdf(message) == result.letter_pdf
+    for expected in (
+        "Mittwoch, 02.12.2026",
+        "09:00 Uhr",
+        PURPOSE,
+        "§ 59 Zweites Buch Sozialgesetzbuch (SGB II)",
+        "Rechtsfolgenbelehrung",
+        "§ 32 SGB II",
+        "Hauptstraße 5",
+        "10115 Berlin",
+        "Anna Berg",
+        "/scheduling/rebook/",
+    ):
+        assert expected in text, expected
+
+    deliveries = list(InvitationDelivery.objects.filter(appointment=appointment))
+    assert {(d.channel, d.status) for d in deliveries} == {
+        (InvitationChannel.LETTER, DeliveryStatus.SENT),
+        (InvitationChannel.EMAIL, DeliveryStatus.SENT),
+    }
+    by_channel = {d.channel: d for d in deliveries}
+    assert by_channel[InvitationChannel.EMAIL].recipient == "jana.schulz@example.org"
+    assert "Hauptstraße 5\n10115 Berlin" in by_channel[InvitationChannel.LETTER].recipient
+    assert all(d.sent_by == staff and d.ics_sequence == 0 for d in deliveries)
+
+    audit = AuditEvent.objects.get(object_type="invitation", object_id=str(appointment.pk))
+    assert audit.actor == staff
+    assert audit.customer_id == appointment.case.customer_id
+    assert audit.detail["template"] == {"language": "de", "version": 1}
+    assert audit.detail["status"] == {"from": "approved", "to": "sent"}
+
+
+def test_send_without_e_mail_address_makes_the_letter_only(appointment, ctx):
+    customer = appointment.case.customer
+    customer.email = ""
+    customer.save()
+
+    result = invitation_send(ctx=ctx, appointment_id=appointment.pk)
+
+    assert mail.outbox == []
+    assert [(d.channel, d.status) for d in result.deliveries] == [
+        (InvitationChannel.LETTER, DeliveryStatus.SENT)
+    ]
+    assert "Rechtsfolgenbelehrung" in _text(result.letter_pdf)
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.SENT
+
+
+def test_a_mail_server_failure_is_recorded_and_the_appointment_stays_approved(
+    appointment, ctx, settings
+):
+    settings.EMAIL_BACKEND = f"{__name__}.FailingBackend"
+
+    result = invitation_send(ctx=ctx, appointment_id=appointment.pk)
+
+    email = InvitationDelivery.objects.get(appointment=appointment, channel="email")
+    assert email.status == DeliveryStatus.FAILED
+    assert "mail relay not reachable" in email.error
+    letter = InvitationDelivery.objects.get(appointment=appointment, channel="letter")
+    assert letter.status == DeliveryStatus.SENT
+    assert result.letter_pdf.startswith(b"%PDF")
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.APPROVED
+    audit = AuditEvent.objects.get(object_type="invitation")
+    assert audit.detail["status"] == {"from": "approved", "to": "approved"}
+
+    # Once the relay is back, the invitation can be sent again.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    invitation_send(ctx=ctx, appointment_id=appointment.pk)
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_a_second_send_without_a_change_is_refused_unless_asked_for(appointment, ctx):
+    invitation_send(ctx=ctx, appointment_id=appointment.pk)
+    with pytest.raises(ConflictError):
+        invitation_send(ctx=ctx, appointment_id=appointment.pk)
+    assert len(mail.outbox) == 1
+    assert InvitationDelivery.objects.count() == 2
+
+    invitation_send(ctx=ctx, appointment_id=appointment.pk, resend=True)
+    assert len(mail.outbox) == 2
+    assert InvitationDelivery.objects.count() == 4
+
+
+def test_resending_after_a_change_raises_the_ics_sequence(appointment, ctx):
+    invitation_send(ctx=ctx, appointment_id=appointment.pk)
+    appointment_rebook(
+        ctx=ctx, appointment_id=appointment.pk, new_start=START + dt.timedelta(hours=2)
+    )
+
+    invitation_send(ctx=ctx, appointment_id=appointment.pk)
+
+    first, second = (_ics(message).walk("VEVENT")[0] for message in mail.outbox)
+    assert str(first["UID"]) == str(second["UID"]) == appointment.uid
+    assert (int(first["SEQUENCE"]), int(second["SEQUENCE"])) == (0, 1)
+    assert second.decoded("DTSTART") == START + dt.timedelta(hours=2)
+    assert "11:00 Uhr" in mail.outbox[1].subject
+    sequences = InvitationDelivery.objects.filter(channel="email").values_list(
+        "ics_sequence", flat=True
+    )
+    assert sorted(sequences) == [0, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sends_at_the_same_moment_send_once(appointment, ctx):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises all writes; the race needs PostgreSQL's row locks.")
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def send() -> None:
+        try:
+            barrier.wait(timeout=30)
+            invitation_send(ctx=ctx, appointment_id=appointment.pk)
+            results.append("sent")
+        except ConflictError:
+            results.append("conflict")
+        except Exception as error:  # noqa: BLE001 - reported in the assertion below
+            results.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == ["conflict", "sent"]
+    assert len(mail.outbox) == 1
+    assert InvitationDelivery.objects.filter(appointment=appointment).count() == 2
+
+
+# --- the record cannot be changed ------------------------------------------------------------------
+
+
+def test_delivery_rows_and_template_versions_cannot_be_changed_or_deleted(appointment, ctx):
+    invitation_send(ctx=ctx, appointment_id=appointment.pk)
+    delivery = InvitationDelivery.objects.filter(channel="email").first()
+    template = InvitationTemplate.objects.get(language="de", version=1)
+
+    delivery.status = DeliveryStatus.FAILED
+    with pytest.raises(RecordUnchangeableError):
+        delivery.save()
+    with pytest.raises(RecordUnchangeableError):
+        delivery.delete()
+    with pytest.raises(RecordUnchangeableError):
+        InvitationDelivery.objects.filter(pk=delivery.pk).update(status="failed")
+    template.body = "anders"
+    with pytest.raises(RecordUnchangeableError):
+        template.save()
+    with pytest.raises(RecordUnchangeableError):
+        InvitationTemplate.objects.all().delete()
+
+    if connection.vendor == "postgresql":
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE scheduling_invitationdelivery SET status = 'failed' WHERE id = %s",
+                [delivery.pk],
+            )
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
