@@ -28,6 +28,39 @@ class AuditLogImmutableError(Exception):
     pass
 
 
+class AppendOnlyError(Exception):
+    """A row of an append-only log (AI suggestions and decisions, invitation deliveries, ...) was
+    to be changed or deleted in place."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("These rows are written once and never changed.")
+
+    def delete(self):
+        raise AppendOnlyError("These rows are written once and never deleted.")
+
+
+class AppendOnlyModel(models.Model):
+    """Base of the logs other apps keep: rows are written once. Each such table also gets a
+    PostgreSQL trigger refusing UPDATE (see its app's migrations). Deleting a customer's data at
+    the end of the retention period removes them through the database cascade, not through here.
+    """
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("This row is written once and never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("This row is written once and never deleted.")
+
+
 class AuditEventQuerySet(models.QuerySet):
     def for_customer(self, customer_id: int) -> "AuditEventQuerySet":
         return self.filter(customer_id=customer_id)

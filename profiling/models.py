@@ -34,6 +34,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import AppendOnlyError, AppendOnlyModel  # noqa: F401 - AppendOnlyError re-exported
 from cases.models import CustomerGroup
 from profiling.languages import ISO_639_1
 
@@ -373,30 +374,8 @@ def derived_need_levels(
 # and explains; the services in `profiling.services_ai` write the rows below; nothing else does.
 
 
-class AppendOnlyError(Exception):
-    pass
-
-
-class _AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("This log cannot be changed.")
-
-
-class _AppendOnly(models.Model):
-    """Rows are written once; a PostgreSQL trigger refuses UPDATE as well (migration 0005)."""
-
-    objects = _AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("This log cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("This log cannot be deleted.")
+# The append-only base of the AI log (suggestions, decisions, activations): audit.models.
+_AppendOnly = AppendOnlyModel
 
 
 class ModelSource(models.TextChoices):

@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
 from cases.models import Channel
 
 # The channels a staff member can offer for appointments (digital and letter are no appointments).
@@ -486,33 +487,11 @@ INVITATION_PLACEHOLDERS = (
 )
 
 
-class RecordUnchangeableError(Exception):
-    """A versioned text or a delivery record was to be changed or deleted in place."""
+# A versioned text or a delivery record was to be changed or deleted in place.
+RecordUnchangeableError = AppendOnlyError
 
 
-class _WriteOnceQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise RecordUnchangeableError("These rows are written once and never changed.")
-
-    def delete(self):
-        raise RecordUnchangeableError("These rows are written once and never deleted.")
-
-
-class _WriteOnce(models.Model):
-    """Rows are written once (a PostgreSQL trigger refuses UPDATE as well, migration 0004)."""
-
-    objects = _WriteOnceQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RecordUnchangeableError("This row is written once and never changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RecordUnchangeableError("This row is written once and never deleted.")
+_WriteOnce = AppendOnlyModel  # written once; a PostgreSQL trigger refuses UPDATE (migration 0004)
 
 
 def _placeholders_of(text: str) -> set[str]:
@@ -526,7 +505,7 @@ def _placeholders_of(text: str) -> set[str]:
         ) from error
 
 
-class InvitationTemplateQuerySet(_WriteOnceQuerySet):
+class InvitationTemplateQuerySet(AppendOnlyQuerySet):
     def current(self, *, language: str, now: dt.datetime | None = None):
         """The newest version of `language` that is valid at `now` (None if there is none)."""
         from django.utils import timezone
