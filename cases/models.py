@@ -229,6 +229,10 @@ class Case(models.Model):
     open_steps_due = models.DateField(_("next step due"), null=True, blank=True)
     # Kept by profiling.services_ai: an AI suggestion differs from the group and awaits a decision.
     suggestion_pending = models.BooleanField(_("AI suggestion to decide"), default=False)
+    # Kept by scheduling.services (missed appointments): a review waits for the caseworker.
+    missed_appointment_pending = models.BooleanField(
+        _("missed appointment to review"), default=False
+    )
     updated_at = models.DateTimeField(_("last change"), auto_now=True)
 
     objects = CaseQuerySet.as_manager()

@@ -365,6 +365,35 @@ class Appointment(models.Model):
         choices=AppointmentStatus.choices,
         default=AppointmentStatus.PLANNED,
     )
+    # A place in a group session: the session holds the host's time (GroupSession's own
+    # constraints); its participants' appointments share start and host, so they are exempt from
+    # the one-appointment-per-time constraints below.
+    group_session = models.ForeignKey(
+        "GroupSession",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        verbose_name=_("group session"),
+    )
+    # The planning run that proposed it (None: made by hand).
+    planning_run = models.ForeignKey(
+        "PlanningRun",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        verbose_name=_("planning run"),
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     uid = models.CharField(
         _("UID"), max_length=255, unique=True, default=appointment_uid_new, editable=False
     )
@@ -388,7 +417,7 @@ class Appointment(models.Model):
             # (migration 0003) also refuses overlaps that do not start at the same moment.
             models.UniqueConstraint(
                 fields=["staff", "start"],
-                condition=Q(status__in=ACTIVE_APPOINTMENT_STATUSES),
+                condition=Q(status__in=ACTIVE_APPOINTMENT_STATUSES, group_session__isnull=True),
                 name="appointment_staff_start_unique_active",
                 violation_error_message=_("This staff member already has an appointment then."),
             ),
@@ -622,6 +651,9 @@ class InvitationDelivery(_WriteOnce):
     status = models.CharField(_("status"), max_length=10, choices=DeliveryStatus.choices)
     error = models.TextField(_("error"), blank=True)
     ics_sequence = models.PositiveIntegerField(_("calendar version sent"), null=True, blank=True)
+    # The letter exactly as made (PDF), on the letter row; kept as evidence of what was sent.
+    document = models.BinaryField(_("letter (PDF)"), null=True, blank=True, editable=False)
+    language = models.CharField(_("language"), max_length=8, default="de")
 
     class Meta:
         verbose_name = _("invitation delivery")
@@ -633,3 +665,583 @@ class InvitationDelivery(_WriteOnce):
 
     def __str__(self) -> str:
         return f"{self.appointment_id} {self.channel} {self.status} {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+# --- the contact agreement of a case: cadence and window --------------------------------------------
+
+MAX_CADENCE_DAYS = 365
+MAX_WINDOW_OFFSET_DAYS = 30
+
+
+class ContactAgreement(models.Model):
+    """How often and how a customer is invited: agreed with them, editable by their caseworker.
+
+    Each field left empty follows the customer group's setting (profiling.SegmentConfig:
+    contact_cadence_days, channels). The window is given in working days relative to the due date:
+    an invitation due on day D may be placed from D + window_start_days to D + window_end_days.
+    `next_due` overrides the computed due date once (say, the customer asked for an early
+    meeting); the planner clears it when it places that invitation.
+    """
+
+    case = models.OneToOneField(
+        "cases.Case",
+        on_delete=models.CASCADE,
+        related_name="contact_agreement",
+        verbose_name=_("case"),
+    )
+    cadence_days = models.PositiveSmallIntegerField(
+        _("invite every (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CADENCE_DAYS)],
+        help_text=_("Empty: the customer group's cadence."),
+    )
+    window_start_days = models.SmallIntegerField(
+        _("window starts (working days from the due date)"),
+        default=-3,
+        validators=[
+            MinValueValidator(-MAX_WINDOW_OFFSET_DAYS),
+            MaxValueValidator(MAX_WINDOW_OFFSET_DAYS),
+        ],
+    )
+    window_end_days = models.SmallIntegerField(
+        _("window ends (working days from the due date)"),
+        default=5,
+        validators=[
+            MinValueValidator(-MAX_WINDOW_OFFSET_DAYS),
+            MaxValueValidator(MAX_WINDOW_OFFSET_DAYS),
+        ],
+    )
+    channels = models.JSONField(
+        _("channels"),
+        default=list,
+        blank=True,
+        help_text=_("Empty: the customer group's channels."),
+    )
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("length of an appointment (minutes)"),
+        default=30,
+        validators=[MinValueValidator(15), MaxValueValidator(240)],
+    )
+    purpose = models.CharField(
+        _("purpose of the invitations (Meldezweck)"), max_length=300, blank=True
+    )
+    next_due = models.DateField(_("next invitation due on (once)"), null=True, blank=True)
+    agreed_with_customer_at = models.DateTimeField(
+        _("agreed with the customer on"), null=True, blank=True
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("contact agreement")
+        verbose_name_plural = _("contact agreements")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cadence_days__isnull=True) | Q(cadence_days__gte=1),
+                name="contact_agreement_cadence_positive",
+                violation_error_message=_("The cadence must be at least one day."),
+            ),
+            models.CheckConstraint(
+                condition=Q(window_end_days__gte=F("window_start_days")),
+                name="contact_agreement_window_ordered",
+                violation_error_message=_("The window ends before it starts."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.case_id)
+
+    def clean(self) -> None:
+        errors = {}
+        if self.cadence_days is not None and self.cadence_days < 1:
+            errors["cadence_days"] = gettext("The cadence must be at least one day.")
+        if self.window_end_days < self.window_start_days:
+            errors["window_end_days"] = gettext("The window ends before it starts.")
+        channels = self.channels if isinstance(self.channels, list) else None
+        allowed = {channel.value for channel in CALENDAR_CHANNELS}
+        if channels is None or any(channel not in allowed for channel in channels):
+            errors["channels"] = gettext(
+                "Appointments are in person, by phone, by video or outreach."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+# --- group sessions ---------------------------------------------------------------------------------
+
+
+class GroupSessionStatus(models.TextChoices):
+    OPEN = "open", _("open for places")
+    HELD = "held", _("held")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+GROUP_SESSION_CHANNELS = (Channel.IN_PERSON, Channel.VIDEO)
+
+
+class GroupSession(models.Model):
+    """A group appointment of one host with up to `capacity` customers (information sessions for
+    `administrative` customers, say). Set up by a team lead; planning runs fill its places.
+
+    The host's time is held like an appointment: no two open sessions of one host start at the
+    same time (every database), and on PostgreSQL none overlap (exclusion constraint, migration
+    0006). Participants are Appointments with `group_session` set.
+    """
+
+    team = models.ForeignKey(
+        "organisation.Team",
+        on_delete=models.PROTECT,
+        related_name="group_sessions",
+        verbose_name=_("team"),
+    )
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="hosted_group_sessions",
+        verbose_name=_("host"),
+    )
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("until"))
+    capacity = models.PositiveSmallIntegerField(
+        _("places"), validators=[MinValueValidator(2), MaxValueValidator(100)]
+    )
+    channel = models.CharField(
+        _("channel"),
+        max_length=20,
+        choices=[(channel.value, channel.label) for channel in GROUP_SESSION_CHANNELS],
+    )
+    location = models.CharField(_("room"), max_length=200, blank=True)
+    video_link = models.URLField(_("video link"), max_length=500, blank=True)
+    topic = models.CharField(_("topic (purpose)"), max_length=300)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=GroupSessionStatus.choices,
+        default=GroupSessionStatus.OPEN,
+    )
+    uid = models.CharField(
+        _("UID"), max_length=255, unique=True, default=appointment_uid_new, editable=False
+    )
+    sequence = models.PositiveIntegerField(_("version"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("set up by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("group session")
+        verbose_name_plural = _("group sessions")
+        ordering = ["start", "id"]
+        indexes = [models.Index(fields=["team", "start"], name="group_session_team_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")),
+                name="group_session_end_after_start",
+                violation_error_message=_("A group session must end after it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=2),
+                name="group_session_capacity_at_least_two",
+                violation_error_message=_("A group session needs at least two places."),
+            ),
+            models.CheckConstraint(
+                condition=(Q(channel="in_person") & ~Q(location=""))
+                | (Q(channel="video") & ~Q(video_link="")),
+                name="group_session_room_or_link",
+                violation_error_message=_(
+                    "A group session in person needs a room, one by video a video link."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["host", "start"],
+                condition=Q(status="open"),
+                name="group_session_host_start_unique_open",
+                violation_error_message=_("The host already has a group session then."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.start:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        if self.channel == Channel.IN_PERSON and not self.location.strip():
+            raise ValidationError({"location": gettext("A group session in person needs a room.")})
+        if self.channel == Channel.VIDEO and not self.video_link.strip():
+            raise ValidationError({"video_link": gettext("A group session by video needs a link.")})
+
+
+# --- planning runs ------------------------------------------------------------------------------------
+
+
+class PlanningSettings(models.Model):
+    """The admin's planning configuration. One row (pk 1); `PlanningSettings.load()`.
+
+    The weights are the integer costs of scheduling.planning.Weights; placing an invitation always
+    beats every one of them (the planner places the maximum number first)."""
+
+    own_caseworker = models.PositiveIntegerField(
+        _("cost: potential customer with another caseworker"), default=300
+    )
+    due_distance_per_day = models.PositiveIntegerField(
+        _("cost per working day away from the due date"), default=100
+    )
+    load_balance = models.PositiveIntegerField(
+        _("weight of spreading the load by part-time share"), default=1
+    )
+    group_session = models.PositiveIntegerField(_("cost of a group session place"), default=0)
+    horizon_days = models.PositiveSmallIntegerField(
+        _("planning horizon (days)"),
+        default=28,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+    )
+    periodic_enabled = models.BooleanField(_("plan every night"), default=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("planning settings")
+        verbose_name_plural = _("planning settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="planning_settings_singleton"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Planning settings"))
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "PlanningSettings":
+        settings_row, _created = cls.objects.get_or_create(pk=1)
+        return settings_row
+
+
+class PlanningRunStatus(models.TextChoices):
+    RUNNING = "running", _("running")
+    PROPOSED = "proposed", _("awaiting approval")
+    APPROVED = "approved", _("approved")
+    DISCARDED = "discarded", _("discarded")
+    SUPERSEDED = "superseded", _("superseded by a newer run")
+    FAILED = "failed", _("failed")
+
+
+# At most one run per team is running or waiting for approval (database constraint).
+OPEN_PLANNING_RUN_STATUSES = (PlanningRunStatus.RUNNING, PlanningRunStatus.PROPOSED)
+
+
+class PlanningTrigger(models.TextChoices):
+    PERIODIC = "periodic", _("nightly")
+    ON_DEMAND = "on_demand", _("on demand")
+
+
+class PlanningRun(models.Model):
+    """One planning run for one team: what went in (fingerprint, weights, horizon), what came out
+    (objective, bound, placed and unplaced invitations with reasons) and who approved it."""
+
+    team = models.ForeignKey(
+        "organisation.Team",
+        on_delete=models.PROTECT,
+        related_name="planning_runs",
+        verbose_name=_("team"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=PlanningRunStatus.choices,
+        default=PlanningRunStatus.RUNNING,
+    )
+    trigger = models.CharField(_("started"), max_length=20, choices=PlanningTrigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    horizon_start = models.DateField(_("plans from"))
+    horizon_end = models.DateField(_("plans until"))
+    fingerprint = models.CharField(_("input fingerprint"), max_length=64, blank=True)
+    weights = models.JSONField(_("weights"), default=dict)
+    objective = models.BigIntegerField(_("objective (total cost)"), null=True, blank=True)
+    bound = models.PositiveIntegerField(_("most invitations any plan could place"), null=True)
+    due_count = models.PositiveIntegerField(_("due invitations"), default=0)
+    placed_count = models.PositiveIntegerField(_("placed"), default=0)
+    unplaced_count = models.PositiveIntegerField(_("not placed"), default=0)
+    metrics = models.JSONField(_("figures"), default=dict, blank=True)
+    seconds = models.FloatField(_("duration (seconds)"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    discarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("discarded by"),
+    )
+
+    class Meta:
+        verbose_name = _("planning run")
+        verbose_name_plural = _("planning runs")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team"],
+                condition=Q(status__in=OPEN_PLANNING_RUN_STATUSES),
+                name="planning_run_one_open_per_team",
+                violation_error_message=_("A planning run of this team is already open."),
+            ),
+            models.CheckConstraint(
+                condition=Q(horizon_end__gte=F("horizon_start")),
+                name="planning_run_horizon_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PlanningOutcome(models.TextChoices):
+    PLACED = "placed", _("placed")
+    UNPLACED = "unplaced", _("not placed")
+
+
+class PlanningDecision(models.TextChoices):
+    PENDING = "pending", _("awaiting approval")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+
+
+class PlanningRunItem(models.Model):
+    """One due invitation of a run: placed (with its proposed appointment) or not (with reason).
+
+    `reason` holds a scheduling.planning reason code (REASON_* for unplaced, FALLBACK_* for a
+    potential customer placed with a colleague); the services translate it for people."""
+
+    run = models.ForeignKey(
+        PlanningRun, on_delete=models.CASCADE, related_name="items", verbose_name=_("run")
+    )
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="+", verbose_name=_("case")
+    )
+    customer_group = models.CharField(_("customer group"), max_length=20, blank=True)
+    due_date = models.DateField(_("due on"))
+    window_start = models.DateField(_("window from"))
+    window_end = models.DateField(_("window until"))
+    outcome = models.CharField(_("outcome"), max_length=10, choices=PlanningOutcome.choices)
+    reason = models.CharField(_("reason"), max_length=40, blank=True)
+    appointment = models.OneToOneField(
+        Appointment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="planning_item",
+        verbose_name=_("proposed appointment"),
+    )
+    decision = models.CharField(
+        _("decision"),
+        max_length=10,
+        choices=PlanningDecision.choices,
+        default=PlanningDecision.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("planned invitation")
+        verbose_name_plural = _("planned invitations")
+        ordering = ["run", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "case"], name="planning_item_one_per_case"),
+            models.CheckConstraint(
+                condition=Q(window_end__gte=F("window_start")),
+                name="planning_item_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.case_id} {self.outcome}"
+
+
+# --- reminders ----------------------------------------------------------------------------------------
+
+
+class ReminderPolicy(models.Model):
+    """The admin's reminder settings. One row (pk 1); `ReminderPolicy.load()`. 0 turns a channel off."""
+
+    email_hours_before = models.PositiveSmallIntegerField(
+        _("e-mail reminder (hours before; 0: none)"),
+        default=48,
+        validators=[MaxValueValidator(24 * 14)],
+    )
+    sms_hours_before = models.PositiveSmallIntegerField(
+        _("SMS reminder (hours before; 0: none)"),
+        default=24,
+        validators=[MaxValueValidator(24 * 14)],
+    )
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("reminder settings")
+        verbose_name_plural = _("reminder settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="reminder_policy_singleton"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Reminder settings"))
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "ReminderPolicy":
+        policy, _created = cls.objects.get_or_create(pk=1)
+        return policy
+
+
+class ReminderChannel(models.TextChoices):
+    EMAIL = "email", _("e-mail")
+    SMS = "sms", _("SMS")
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", _("to be sent")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+    CANCELLED = "cancelled", _("no longer needed")
+
+
+class Reminder(models.Model):
+    """A reminder to send at `due_at`: a row the periodic task sends exactly once (never a Celery
+    ETA task days ahead). `appointment_sequence` is the version of the appointment it reminds of;
+    a moved appointment cancels the pending reminders of the old version and gets new ones."""
+
+    appointment = models.ForeignKey(
+        Appointment,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        verbose_name=_("appointment"),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=ReminderChannel.choices)
+    due_at = models.DateTimeField(_("send at"))
+    appointment_sequence = models.PositiveIntegerField(_("appointment version"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ReminderStatus.choices,
+        default=ReminderStatus.PENDING,
+    )
+    recipient = models.CharField(_("recipient"), max_length=254, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["status", "due_at"], name="reminder_status_due")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "channel", "appointment_sequence"],
+                name="reminder_one_per_channel_and_version",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id} {self.channel} {self.due_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+# --- missed appointments: a review for the caseworker, never an automatic sanction -----------------
+
+
+class MissedReviewOutcome(models.TextChoices):
+    GOOD_REASON = "good_reason", _("good reason (wichtiger Grund) given or evident")
+    HEARING = "hearing", _("hearing (Anhörung) started")
+    NO_ACTION = "no_action", _("no further action")
+
+
+class MissedAppointmentReview(models.Model):
+    """A missed appointment waiting for the caseworker's judgement: was there a good reason, is a
+    hearing needed? The system records the decision; it never reduces benefits by itself."""
+
+    appointment = models.OneToOneField(
+        Appointment,
+        on_delete=models.CASCADE,
+        related_name="missed_review",
+        verbose_name=_("appointment"),
+    )
+    case = models.ForeignKey(
+        "cases.Case",
+        on_delete=models.CASCADE,
+        related_name="missed_appointment_reviews",
+        verbose_name=_("case"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=MissedReviewOutcome.choices, blank=True
+    )
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("missed appointment to review")
+        verbose_name_plural = _("missed appointments to review")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome="", decided_at__isnull=True)
+                | (~Q(outcome="") & Q(decided_at__isnull=False)),
+                name="missed_review_decided_with_outcome",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.appointment_id} {self.outcome or '-'}"
+
+    @property
+    def is_open(self) -> bool:
+        return not self.outcome

@@ -53,3 +53,69 @@ def scheduling_calendar_sync(user_id: int) -> str:
         logger.info("Calendar sync of user %s: %s", user_id, error.message)
         return "error"
     return "ok"
+
+
+# --- planning runs (services in scheduling.services_planning) ----------------------------------------
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def scheduling_planning_runs_periodic() -> int:
+    """Nightly: open one run per team (unless switched off) and send each to a worker."""
+    from scheduling.services_planning import planning_runs_start_periodic
+
+    run_ids = planning_runs_start_periodic()
+    for run_id in run_ids:
+        scheduling_planning_run_execute.delay(run_id)
+    return len(run_ids)
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=10 * 60,
+    time_limit=12 * 60,
+)
+def scheduling_planning_run_execute(run_id: int) -> str:
+    """Compute one run (status running → proposed, or failed with the error on the run)."""
+    from scheduling.services_planning import planning_run_execute
+
+    return planning_run_execute(run_id=run_id).status
+
+
+# --- invitations and reminders (services_invitations, services_reminders) ----------------------------
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=2 * 60,
+    time_limit=3 * 60,
+)
+def scheduling_invitation_send(appointment_id: int) -> str:
+    """Send an approved appointment's invitation; "sent", "failed" or "skipped" (already sent for
+    this version, or no longer approved). Idempotent: the service sends once per version."""
+    from scheduling.services_invitations import invitation_send_if_due
+
+    return invitation_send_if_due(appointment_id=appointment_id)
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=4 * 60,
+    time_limit=5 * 60,
+)
+def scheduling_reminders_send() -> int:
+    """Send the reminders whose time has come (rows locked with SKIP LOCKED: each goes once)."""
+    from scheduling.services_reminders import reminders_send_due
+
+    return reminders_send_due()

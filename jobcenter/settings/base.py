@@ -234,6 +234,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "scheduling.tasks.scheduling_calendars_sync",
         "schedule": crontab(minute="*/15"),
     },
+    # Invitations (issue 5): plan every team's due invitations at night (a run waits for approval).
+    "scheduling-planning-runs": {
+        "task": "scheduling.tasks.scheduling_planning_runs_periodic",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    # Reminders are rows; this sends the ones that are due (each exactly once).
+    "scheduling-reminders-send": {
+        "task": "scheduling.tasks.scheduling_reminders_send",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 if REDIS_URL:
