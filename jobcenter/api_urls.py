@@ -25,6 +25,7 @@ from profiling.apis import models as model_apis
 from profiling.apis import segments as segment_apis
 from profiling.apis import suggestions as suggestion_apis
 from profiling.apis.profiles import ProfileDetailApi, ProfileVersionListApi
+from scheduling import apis_appointments, apis_group_sessions, apis_planning
 
 app_name = "api"
 urlpatterns = [
@@ -95,4 +96,8 @@ urlpatterns = [
     *model_apis.api_urlpatterns,
     *segment_apis.api_urlpatterns,
     *suggestion_apis.api_urlpatterns,
+    # Invitations (issue 5).
+    *apis_planning.api_urlpatterns,
+    *apis_group_sessions.api_urlpatterns,
+    *apis_appointments.api_urlpatterns,
 ]

@@ -3,12 +3,27 @@
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Exists, Max, OuterRef, Q
+from django.utils import timezone
 
+from cases.models import Case, Channel, CustomerGroup
 from organisation.models import User
-from scheduling.models import Absence, BusyTime, StaffCalendar, parse_hhmm
+from profiling.services.segments import segment_config_list
+from scheduling.models import (
+    ACTIVE_APPOINTMENT_STATUSES,
+    CALENDAR_CHANNELS,
+    Absence,
+    Appointment,
+    AppointmentStatus,
+    BusyTime,
+    ContactAgreement,
+    StaffCalendar,
+    parse_hhmm,
+)
 from scheduling.services import federal_state_for, holidays_for
 
 Interval = tuple[dt.datetime, dt.datetime]
@@ -138,3 +153,181 @@ def staff_busy_intervals_many(
 def staff_busy_intervals(*, user: User, start: dt.datetime, end: dt.datetime) -> list[Interval]:
     """The merged intervals inside [start, end) in which `user` is not available (see the _many)."""
     return staff_busy_intervals_many(users=[user], start=start, end=end)[user.pk]
+
+
+# --- contact agreements and due invitations ------------------------------------------------------------
+
+# Appointments that count as the last contact of a case (the next one is due a cadence later).
+CONTACT_STATUSES = (
+    *ACTIVE_APPOINTMENT_STATUSES,
+    AppointmentStatus.ATTENDED,
+    AppointmentStatus.MISSED,
+    AppointmentStatus.EXCUSED,
+)
+DEFAULT_PURPOSE = "Beratungsgespräch zu Ihrer beruflichen Situation"
+
+
+@dataclass(frozen=True)
+class EffectiveAgreement:
+    """A case's contact agreement with the customer group's defaults filled in."""
+
+    cadence_days: int | None  # None: neither the case nor its group has a cadence (no invitations)
+    window_start_days: int
+    window_end_days: int
+    channels: tuple[str, ...]
+    duration_minutes: int
+    purpose: str
+    fixed_caseworker: bool
+    allow_group_session: bool
+    next_due: dt.date | None
+    cadence_from_group: bool
+
+
+@dataclass(frozen=True)
+class CaseDue:
+    """The next invitation a case is due for, inside the planning horizon."""
+
+    case_id: int
+    team_id: int
+    customer_group: str
+    caseworker_id: int | None
+    due: dt.date
+    window_start: dt.date
+    window_end: dt.date
+    agreement: EffectiveAgreement
+
+
+def _segment_configs() -> dict:
+    """The customer groups' settings (profiling.SegmentConfig rows) by group."""
+    return {config.group: config for config in segment_config_list()}
+
+
+def contact_agreement_effective(
+    *,
+    case: Case,
+    agreement: ContactAgreement | None = None,
+    configs: dict | None = None,
+) -> EffectiveAgreement:
+    """The agreement a case is invited by: its own values where set, else its group's settings."""
+    if agreement is None:
+        agreement = ContactAgreement.objects.filter(case_id=case.pk).first()
+    configs = _segment_configs() if configs is None else configs
+    config = configs.get(case.customer_group or "")
+    offered = {channel.value for channel in CALENDAR_CHANNELS}
+    own_channels = list(agreement.channels) if agreement and agreement.channels else []
+    group_channels = list(config.channels) if config and config.channels else []
+    channels = tuple(c for c in (own_channels or group_channels) if c in offered) or (
+        Channel.IN_PERSON.value,
+    )
+    cadence = agreement.cadence_days if agreement else None
+    return EffectiveAgreement(
+        cadence_days=cadence or (config.contact_cadence_days if config else None),
+        window_start_days=agreement.window_start_days if agreement else -3,
+        window_end_days=agreement.window_end_days if agreement else 5,
+        channels=channels,
+        duration_minutes=agreement.duration_minutes if agreement else 30,
+        purpose=(agreement.purpose if agreement and agreement.purpose else DEFAULT_PURPOSE),
+        fixed_caseworker=bool(config and config.fixed_caseworker),
+        allow_group_session=case.customer_group == CustomerGroup.ADMINISTRATIVE,
+        next_due=agreement.next_due if agreement else None,
+        cadence_from_group=cadence is None,
+    )
+
+
+def add_working_days(day: dt.date, count: int) -> dt.date:
+    """`day` moved by `count` working days (Monday to Friday; holidays are the planner's)."""
+    step = 1 if count >= 0 else -1
+    remaining = abs(count)
+    while remaining:
+        day += dt.timedelta(days=step)
+        if day.weekday() < 5:
+            remaining -= 1
+    return day
+
+
+def _case_due(
+    *,
+    case: Case,
+    agreement: EffectiveAgreement,
+    last_contact: dt.date | None,
+    today: dt.date,
+) -> tuple[dt.date, dt.date, dt.date] | None:
+    """(due, window start, window end) or None without a cadence. Overdue dues count from
+    tomorrow (the first day a planned invitation can be); the window never starts before then."""
+    if agreement.next_due is not None:
+        due = agreement.next_due
+    elif agreement.cadence_days is None:
+        return None
+    elif last_contact is not None:
+        due = last_contact + dt.timedelta(days=agreement.cadence_days)
+    else:
+        due = timezone.localtime(case.opened_at).date()  # no contact yet: due at once
+    tomorrow = today + dt.timedelta(days=1)
+    due = max(due, tomorrow)
+    start = max(add_working_days(due, agreement.window_start_days), tomorrow)
+    end = max(add_working_days(due, agreement.window_end_days), start)
+    return due, start, end
+
+
+def case_dues_list(
+    *,
+    team_id: int | None = None,
+    case_ids: Iterable[int] | None = None,
+    today: dt.date,
+    until: dt.date,
+) -> list[CaseDue]:
+    """The open cases (of a team, or the given ones) due for an invitation whose window starts by
+    `until`: no active appointment ahead, a cadence (own or the group's). Sorted by case id.
+    Four queries whatever the number of cases."""
+    cases = Case.objects.open()
+    if team_id is not None:
+        cases = cases.for_team(team_id)
+    if case_ids is not None:
+        cases = cases.filter(pk__in=list(case_ids))
+    now = timezone.now()
+    invited = Appointment.objects.filter(
+        case=OuterRef("pk"), status__in=ACTIVE_APPOINTMENT_STATUSES, end__gt=now
+    )
+    cases = cases.annotate(
+        has_upcoming=Exists(invited),
+        last_contact=Max(
+            "appointments__start",
+            filter=Q(appointments__status__in=CONTACT_STATUSES, appointments__start__lte=now),
+        ),
+    ).filter(has_upcoming=False)
+    cases = list(cases.order_by("pk"))
+    agreements = {
+        agreement.case_id: agreement
+        for agreement in ContactAgreement.objects.filter(case_id__in=[c.pk for c in cases])
+    }
+    configs = _segment_configs()
+    dues = []
+    for case in cases:
+        effective = contact_agreement_effective(
+            case=case, agreement=agreements.get(case.pk), configs=configs
+        )
+        last = timezone.localtime(case.last_contact).date() if case.last_contact else None
+        dates = _case_due(case=case, agreement=effective, last_contact=last, today=today)
+        if dates is None or dates[1] > until:
+            continue
+        dues.append(
+            CaseDue(
+                case_id=case.pk,
+                team_id=case.team_id,
+                customer_group=case.customer_group or "",
+                caseworker_id=case.caseworker_id,
+                due=dates[0],
+                window_start=dates[1],
+                window_end=dates[2],
+                agreement=effective,
+            )
+        )
+    return dues
+
+
+def case_next_due(*, case: Case, today: dt.date | None = None) -> CaseDue | None:
+    """The next invitation the case is due for (whatever the horizon), or None: closed, an
+    appointment already ahead, or no cadence."""
+    today = today or timezone.localdate()
+    found = case_dues_list(case_ids=[case.pk], today=today, until=dt.date.max)
+    return found[0] if found else None

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from scheduling import views, views_rebooking
+from scheduling import (
+    views,
+    views_appointments,
+    views_group_sessions,
+    views_invitations,
+    views_planning,
+    views_rebooking,
+)
 
 app_name = "scheduling"
 urlpatterns = [
@@ -25,4 +32,8 @@ urlpatterns = [
     path("feed/<str:token>.ics", views.calendar_feed_view, name="calendar_feed"),
     # The customer's rebooking link (signed, expiring; no login).
     path("rebook/<str:token>/", views_rebooking.rebook_view, name="rebook"),
+    *views_planning.urlpatterns,
+    *views_group_sessions.urlpatterns,
+    *views_appointments.urlpatterns,
+    *views_invitations.urlpatterns,
 ]
