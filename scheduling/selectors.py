@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from cases.models import Case, Channel, CustomerGroup
 from organisation.models import User
@@ -21,6 +22,8 @@ from scheduling.models import (
     AppointmentStatus,
     BusyTime,
     ContactAgreement,
+    GroupSession,
+    GroupSessionStatus,
     StaffCalendar,
     parse_hhmm,
 )
@@ -46,10 +49,87 @@ def absence_list_for_user(*, user: User, since: dt.datetime | None = None) -> li
     return list(absences.order_by("start"))
 
 
+FEED_PAST_DAYS = 30
+# Feed STATUS per appointment status: proposals not yet approved are tentative; an appointment
+# that no longer holds its time is CANCELLED, so subscribed calendars drop it.
+_FEED_STATUS = {
+    AppointmentStatus.PLANNED: "TENTATIVE",
+    AppointmentStatus.CANCELLED: "CANCELLED",
+    AppointmentStatus.REBOOKED: "CANCELLED",
+}
+
+
 def staff_feed_events(*, user: User) -> list[dict]:
-    """The appointments for a staff member's private feed: {uid, start, end, summary, location,
-    sequence, status}. Appointments arrive with the invitation issue; until then the feed is empty."""
-    return []
+    """The events of a staff member's private ICS feed: {uid, start, end, summary, location,
+    sequence, status}, by start.
+
+    Their individual appointments (ending in the last 30 days or later; cancelled ones stay in
+    with STATUS:CANCELLED so subscribed calendars remove them) and the group sessions they host
+    (once each, however many places are taken; the participants' own appointments are not
+    listed).
+
+    Privacy: the feed address is a secret, but the events end up in Outlook or Thunderbird, on
+    phones and in the calendar servers behind them. So an event carries only the purpose (or the
+    session's topic), the customer number (never the name or other customer data) and the
+    channel or place; the description stays empty.
+    """
+    since = timezone.now() - dt.timedelta(days=FEED_PAST_DAYS)
+    events = [
+        _feed_appointment_event(appointment)
+        for appointment in Appointment.objects.filter(
+            staff=user, group_session__isnull=True, end__gte=since
+        )
+        .select_related("case__customer")
+        .only(
+            "uid",
+            "start",
+            "end",
+            "purpose",
+            "channel",
+            "location",
+            "video_link",
+            "sequence",
+            "status",
+            "case__customer__customer_number",
+        )
+    ]
+    events.extend(
+        _feed_group_session_event(session)
+        for session in GroupSession.objects.filter(host=user, end__gte=since)
+    )
+    events.sort(key=lambda event: (event["start"], event["uid"]))
+    return events
+
+
+def _channel_label(channel: str) -> str:
+    return str(dict(Channel.choices).get(channel, channel))
+
+
+def _feed_appointment_event(appointment: Appointment) -> dict:
+    customer_number = appointment.case.customer.customer_number
+    channel = _channel_label(appointment.channel)
+    return {
+        "uid": appointment.uid,
+        "start": appointment.start,
+        "end": appointment.end,
+        "summary": f"{appointment.purpose} · {customer_number} · {channel}",
+        "location": appointment.location or appointment.video_link,
+        "sequence": appointment.sequence,
+        "status": _FEED_STATUS.get(appointment.status, "CONFIRMED"),
+    }
+
+
+def _feed_group_session_event(session: GroupSession) -> dict:
+    label = gettext("Group session")
+    return {
+        "uid": session.uid,
+        "start": session.start,
+        "end": session.end,
+        "summary": f"{label}: {session.topic} · {_channel_label(session.channel)}",
+        "location": session.location or session.video_link,
+        "sequence": session.sequence,
+        "status": "CANCELLED" if session.status == GroupSessionStatus.CANCELLED else "CONFIRMED",
+    }
 
 
 def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:
@@ -197,21 +277,28 @@ class CaseDue:
     agreement: EffectiveAgreement
 
 
-def _segment_configs() -> dict:
+def segment_configs_by_group() -> dict:
     """The customer groups' settings (profiling.SegmentConfig rows) by group."""
     return {config.group: config for config in segment_config_list()}
+
+
+_LOOK_UP = object()
 
 
 def contact_agreement_effective(
     *,
     case: Case,
-    agreement: ContactAgreement | None = None,
+    agreement: "ContactAgreement | None | object" = _LOOK_UP,
     configs: dict | None = None,
 ) -> EffectiveAgreement:
-    """The agreement a case is invited by: its own values where set, else its group's settings."""
-    if agreement is None:
+    """The agreement a case is invited by: its own values where set, else its group's settings.
+
+    `agreement`: the case's ContactAgreement or None when the caller knows it has none (read
+    from the database when not given); `configs`: the groups' settings by group (read when not
+    given), so list callers make no query per case."""
+    if agreement is _LOOK_UP:
         agreement = ContactAgreement.objects.filter(case_id=case.pk).first()
-    configs = _segment_configs() if configs is None else configs
+    configs = segment_configs_by_group() if configs is None else configs
     config = configs.get(case.customer_group or "")
     offered = {channel.value for channel in CALENDAR_CHANNELS}
     own_channels = list(agreement.channels) if agreement and agreement.channels else []
@@ -300,7 +387,7 @@ def case_dues_list(
         agreement.case_id: agreement
         for agreement in ContactAgreement.objects.filter(case_id__in=[c.pk for c in cases])
     }
-    configs = _segment_configs()
+    configs = segment_configs_by_group()
     dues = []
     for case in cases:
         effective = contact_agreement_effective(

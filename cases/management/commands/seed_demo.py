@@ -60,8 +60,21 @@ class Command(BaseCommand):
                 cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
         finished = perf_counter()
         self._summary(data, result, generate_s=generated - started, write_s=finished - generated)
+        self._calendars(seed=seed)
         if model_rows:
             self._model(rows=model_rows, seed=seed)
+
+    def _calendars(self, *, seed: int) -> None:
+        """Staff calendars (shared, with working hours), past contacts and group sessions."""
+        from scheduling.synthetic import calendars_write
+
+        started = perf_counter()
+        written = calendars_write(seed=seed)
+        self.stdout.write(
+            f"Calendars: {written.calendars} staff calendars (sharing agreed), {written.absences} "
+            f"absences, {written.past_appointments} past appointments, {written.group_sessions} "
+            f"group sessions in {perf_counter() - started:.1f} s."
+        )
 
     def _model(self, *, rows: int, seed: int) -> None:
         """A first model for the demo: trained here on synthetic history, never downloaded.
