@@ -1,6 +1,15 @@
-"""The invitation letter as PDF (fpdf2, A4, DIN 5008-like layout, the vendored Noto fonts of the
-cooperation plan PDF with HarfBuzz shaping for names in any script)."""
+"""The invitation letter and the cancellation letter as PDF (fpdf2, A4, DIN 5008-like layout, the
+vendored Noto fonts of the cooperation plan PDF with HarfBuzz shaping for names in any script).
 
+The German text is the binding one and always comes first. A translation into the customer's
+language follows on its own page, marked as a translation. The shipped fonts cover Latin (with
+Turkish, Polish, Romanian ...), Greek, Cyrillic (Ukrainian, Russian) and Arabic script (Arabic,
+Persian, Urdu); `letter_text_renderable` says whether a text can be drawn. A translation in another
+script (Tigrinya, Chinese, ...) is left out by the caller with a logged notice, never drawn as
+empty boxes.
+"""
+
+import functools
 import logging
 
 from django.utils import timezone
@@ -13,6 +22,29 @@ from scheduling.models import Appointment
 logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
 
 LEGAL_FILL = (244, 246, 248)
+LEGAL_HEADING_DE = "Rechtsfolgenbelehrung"
+# Languages written right to left (their block is right-aligned, Arabic font first).
+RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "ps", "ckb", "he", "yi", "dv"})
+
+
+@functools.cache
+def _covered_codepoints() -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    points: set[int] = set()
+    for stem in ("NotoSans", "NotoSansArabic"):
+        points |= set(TTFont(FONTS / f"{stem}-Regular.ttf").getBestCmap())
+    return frozenset(points)
+
+
+def letter_text_renderable(text: str) -> bool:
+    """Whether every visible character of `text` has a glyph in the letter's fonts."""
+    covered = _covered_codepoints()
+    return all(
+        ord(char) in covered
+        for char in text
+        if not char.isspace() and ord(char) >= 0x20 and char not in "\u200e\u200f\u200c\u200d"
+    )
 
 
 class _Letter(FPDF):
@@ -24,13 +56,23 @@ class _Letter(FPDF):
         for family, stem in ((LATIN, "NotoSans"), (ARABIC, "NotoSansArabic")):
             self.add_font(family, "", FONTS / f"{stem}-Regular.ttf")
             self.add_font(family, "B", FONTS / f"{stem}-Bold.ttf")
+        self.family_main = LATIN
+        self.align_main = "L"
         self.set_font(LATIN, size=10)
         self.set_fallback_fonts([ARABIC])
+        # No direction given: the bidi algorithm sets it per paragraph.
         self.set_text_shaping(use_shaping_engine=True)
         self.set_text_color(*DARK)
         self.set_draw_color(*RULE)
         self.set_lang(language)
         self.set_creator("Jobcenter")
+
+    def script(self, language: str) -> None:
+        """The fonts and alignment of the block that follows (German, or a translation)."""
+        rtl = language.split("-")[0] in RTL_LANGUAGES
+        self.family_main = ARABIC if rtl else LATIN
+        self.align_main = "R" if rtl else "L"
+        self.set_fallback_fonts([LATIN if rtl else ARABIC])
 
     def footer(self) -> None:
         self.set_y(-14)
@@ -40,33 +82,65 @@ class _Letter(FPDF):
         self.set_text_color(*DARK)
 
     def text_block(self, text: str, *, size: float = 10, bold: bool = False, gap: float = 2):
-        self.set_font(LATIN, "B" if bold else "", size)
-        self.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+        self.set_font(self.family_main, "B" if bold else "", size)
+        self.multi_cell(0, size * 0.5, text, align=self.align_main, new_x="LMARGIN", new_y="NEXT")
         self.ln(gap)
 
+    def legal_block(self, notice: str, *, german: bool) -> None:
+        """The notice of legal consequences: framed and shaded, never split from its heading."""
+        heading, _sep, rest = notice.partition("\n")
+        if german and heading.strip() != LEGAL_HEADING_DE:
+            heading, rest = LEGAL_HEADING_DE, notice
+        if not rest.strip():
+            heading, rest = rest, heading
+        with self.unbreakable() as block:
+            block.set_fill_color(*LEGAL_FILL)
+            if heading.strip():
+                block.set_font(self.family_main, "B", 10.5)
+                block.multi_cell(
+                    0,
+                    6,
+                    heading.strip(),
+                    border="LTR",
+                    fill=True,
+                    align=self.align_main,
+                    padding=(2, 3, 0, 3),
+                    new_x="LMARGIN",
+                    new_y="NEXT",
+                )
+            block.set_font(self.family_main, size=9.5)
+            block.multi_cell(
+                0,
+                4.8,
+                rest.strip(),
+                border="LBR" if heading.strip() else 1,
+                fill=True,
+                align=self.align_main,
+                padding=(1, 3, 2.5, 3),
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
+        self.ln(4)
 
-def invitation_letter_pdf(*, appointment: Appointment, rendered: dict) -> bytes:
-    """The letter of one invitation: sender line, the customer's address (from the household),
-    date, subject, text, the notice of legal consequences in its own framed block, the caseworker
-    and the rebooking link. `rendered` is scheduling.services_invitations.invitation_render's."""
+    def small_note(self, text: str) -> None:
+        self.set_font(self.family_main, size=9)
+        self.set_text_color(*MUTED)
+        self.multi_cell(0, 4.5, text, align=self.align_main, new_x="LMARGIN", new_y="NEXT")
+        self.set_text_color(*DARK)
+
+
+def _letterhead(pdf: _Letter, appointment: Appointment, caseworker: str) -> None:
+    """Letterhead, sender line, the customer's address (from the household), references."""
     customer = appointment.case.customer
     household = customer.household
     team = appointment.case.team
     jobcenter = team.jobcenter.name if team and team.jobcenter_id else "Jobcenter"
-    values = rendered["values"]
-
-    pdf = _Letter(rendered["language"])
-    pdf.set_title(rendered["subject"])
     pdf.add_page()
-
-    # Letterhead (top right) and the sender line above the address field.
     pdf.set_font(LATIN, "B", 14)
     pdf.cell(0, 7, jobcenter, align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(LATIN, size=9)
     pdf.set_text_color(*MUTED)
-    pdf.cell(
-        0, 5, f"{team.name} · {values['caseworker']}", align="R", new_x="LMARGIN", new_y="NEXT"
-    )
+    pdf.cell(0, 5, f"{team.name} · {caseworker}", align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(45)
     pdf.set_font(LATIN, size=7.5)
     pdf.cell(85, 4, jobcenter, new_x="LMARGIN", new_y="NEXT")
@@ -90,48 +164,58 @@ def invitation_letter_pdf(*, appointment: Appointment, rendered: dict) -> bytes:
     pdf.multi_cell(0, 4.8, references, align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
 
+
+def _translation_page(pdf: _Letter, translation: dict) -> None:
+    pdf.add_page()
+    pdf.script("de")
+    pdf.set_fill_color(*LEGAL_FILL)
+    pdf.set_font(LATIN, "B", 10)
+    pdf.multi_cell(
+        0, 5.5, translation["mark"], fill=True, padding=(2, 3, 2, 3), new_x="LMARGIN", new_y="NEXT"
+    )
+    pdf.ln(4)
+    pdf.script(translation["language"])
+
+
+def invitation_letter_pdf(
+    *, appointment: Appointment, rendered: dict, translation: dict | None = None
+) -> bytes:
+    """The letter of one invitation: sender line, address, date, subject, text, the notice of
+    legal consequences in its own framed block, the caseworker and the rebooking link.
+
+    `rendered` is scheduling.services_invitations.invitation_render's German result; `translation`
+    (optional) the same for the customer's language plus "mark" (the note that only the German
+    text is binding), printed after the German text on a page of its own."""
+    values = rendered["values"]
+    pdf = _Letter(rendered["language"])
+    pdf.set_title(rendered["subject"])
+    _letterhead(pdf, appointment, values["caseworker"])
+
     pdf.text_block(rendered["subject"], size=12, bold=True, gap=4)
     pdf.text_block(rendered["body"], size=10.5, gap=5)
+    pdf.legal_block(rendered["legal_notice"], german=True)
+    pdf.small_note(f"Termin ändern oder Rückruf erbitten: {values['rebook_url']}")
 
-    # The notice of legal consequences: its own block, framed and shaded, never split from its head.
-    notice = rendered["legal_notice"]
-    heading, _sep, rest = notice.partition("\n")
-    if heading.strip() != "Rechtsfolgenbelehrung":
-        heading, rest = "Rechtsfolgenbelehrung", notice
-    with pdf.unbreakable() as block:
-        block.set_fill_color(*LEGAL_FILL)
-        block.set_font(LATIN, "B", 10.5)
-        block.multi_cell(
-            0,
-            6,
-            heading,
-            border="LTR",
-            fill=True,
-            padding=(2, 3, 0, 3),
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
-        block.set_font(LATIN, size=9.5)
-        block.multi_cell(
-            0,
-            4.8,
-            rest.strip(),
-            border="LBR",
-            fill=True,
-            padding=(1, 3, 2.5, 3),
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
-    pdf.ln(4)
+    if translation is not None:
+        _translation_page(pdf, translation)
+        pdf.text_block(translation["subject"], size=12, bold=True, gap=4)
+        pdf.text_block(translation["body"], size=10.5, gap=5)
+        pdf.legal_block(translation["legal_notice"], german=False)
+        pdf.small_note(translation["values"]["rebook_url"])
+    return bytes(pdf.output())
 
-    pdf.set_font(LATIN, size=9)
-    pdf.set_text_color(*MUTED)
-    pdf.multi_cell(
-        0,
-        4.5,
-        f"Termin ändern oder Rückruf erbitten: {values['rebook_url']}",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
-    pdf.set_text_color(*DARK)
+
+def cancellation_letter_pdf(*, appointment: Appointment, sections: list[dict]) -> bytes:
+    """The letter withdrawing an invitation. `sections`: the German text first, then optionally
+    a translation, each {"language", "subject", "body", "caseworker"} (+ "mark" for a translation)."""
+    german = sections[0]
+    pdf = _Letter(german["language"])
+    pdf.set_title(german["subject"])
+    _letterhead(pdf, appointment, german["caseworker"])
+    pdf.text_block(german["subject"], size=12, bold=True, gap=4)
+    pdf.text_block(german["body"], size=10.5, gap=5)
+    for translation in sections[1:]:
+        _translation_page(pdf, translation)
+        pdf.text_block(translation["subject"], size=12, bold=True, gap=4)
+        pdf.text_block(translation["body"], size=10.5, gap=5)
     return bytes(pdf.output())

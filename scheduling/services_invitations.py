@@ -6,6 +6,15 @@ after a change of an appointment already sent (status "sent"; the ICS file carri
 appointment's current SEQUENCE so calendar programs update the entry). Every channel tried leaves
 one InvitationDelivery row with the exact template version used; a mail server that refuses the
 message is recorded as failed and leaves the appointment approved, so it can be sent again.
+
+The German text is binding. Where the customer's preferred language has a published template (and
+the letter's fonts can draw its script), its translation follows the German text in the letter and
+the e-mail, marked as a translation; the delivery rows record that language. The letter PDF is kept
+on the letter's row (`document`) and can be downloaded by staff of the case's team.
+
+A cancelled appointment whose invitation went out gets a cancellation (`invitation_cancellation_send`):
+a letter and an e-mail with ICS METHOD:CANCEL (same UID, higher SEQUENCE). The Celery task calls
+`invitation_send_if_due`, which sends whichever is due and is idempotent.
 """
 
 import datetime as dt
@@ -23,9 +32,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from audit.models import AuditAction
+from audit.models import AuditAction, AuditEvent
 from audit.services import AuditContext, audit_record
 from cases.models import Channel, Customer
+from cases.selectors import case_visible_to
 from jobcenter.exceptions import ApplicationError, ConflictError
 from scheduling.calendars import ics_invitation
 from scheduling.models import (
@@ -37,11 +47,15 @@ from scheduling.models import (
     InvitationTemplate,
 )
 from scheduling.services_appointments import rebooking_token_make
+from scheduling.services_reminders import reminders_cancel_for, reminders_reschedule
 
 logger = logging.getLogger(__name__)
 
 FALLBACK_LANGUAGE = "de"
 SENDABLE_STATUSES = (AppointmentStatus.APPROVED, AppointmentStatus.SENT)
+# The audit rows of a withdrawn invitation; their existence also says "cancellation already sent"
+# (InvitationDelivery has no kind of its own, and the row is written in the same transaction).
+CANCELLATION_OBJECT = "invitation_cancellation"
 
 # The customer's document, not the staff UI: the words that fill the template follow the template's
 # language (like cases/pdf/texts.py), not the language of the person who sends it.
@@ -208,6 +222,67 @@ def invitation_render(*, appointment: Appointment, language: str | None = None) 
     }
 
 
+# --- the customer's language -----------------------------------------------------------------------
+
+
+def _language_name(language: str) -> str:
+    """The language's name in the active language ("Arabisch" in German): no second script
+    inside the note, which would turn its brackets around."""
+    try:
+        return translation.get_language_info(language)["name_translated"]
+    except KeyError:
+        return language
+
+
+def _translation_note(language: str) -> str:
+    """The translation note's text in `language` (gettext's, with its fallback)."""
+    with translation.override(language):
+        return _("Translation (%(language)s) – only the German text is binding.")
+
+
+def invitation_translation_mark(language: str) -> str:
+    """The note above a translation: in German, and in the translation's language where we have
+    the note in it (else in English)."""
+    german = _translation_note(FALLBACK_LANGUAGE)
+    marks = [german % {"language": _language_name_in(language, FALLBACK_LANGUAGE)}]
+    for second in (language, "en"):
+        text = _translation_note(second)
+        if text != german:  # not just gettext's fallback to the German catalogue
+            marks.append(text % {"language": _language_name_in(language, second)})
+            break
+    return " / ".join(marks)
+
+
+def _language_name_in(language: str, in_language: str) -> str:
+    with translation.override(in_language):
+        return _language_name(language)
+
+
+def invitation_translation(*, appointment: Appointment) -> dict | None:
+    """The invitation in the customer's preferred language, to print after the binding German
+    text, or None: German customers, a language without a published template, or a script the
+    letter's fonts cannot draw (logged; the customer gets the German text only)."""
+    from scheduling.letters import letter_text_renderable
+
+    language = _language_of(appointment.case.customer)
+    if language == FALLBACK_LANGUAGE:
+        return None
+    if InvitationTemplate.objects.current(language=language) is None:
+        return None
+    rendered = invitation_render(appointment=appointment, language=language)
+    text = "\n".join((rendered["subject"], rendered["body"], rendered["legal_notice"]))
+    if not letter_text_renderable(text):
+        logger.warning(
+            "Invitation of appointment %s: the letter fonts cannot draw the %r template "
+            "(script not covered); sent in German only.",
+            appointment.pk,
+            language,
+        )
+        return None
+    rendered["mark"] = invitation_translation_mark(language)
+    return rendered
+
+
 # --- sending ---------------------------------------------------------------------------------------
 
 
@@ -216,33 +291,48 @@ def _postal_address(customer: Customer) -> str:
     return f"{customer.full_name}\n{household.street}\n{household.postal_code} {household.city}"
 
 
-def _ics(appointment: Appointment, rendered: dict, attendee: str) -> bytes:
+def _ics(
+    appointment: Appointment,
+    rendered: dict,
+    attendee: str,
+    *,
+    method: str = "REQUEST",
+    sequence: int | None = None,
+) -> bytes:
     return ics_invitation(
         event={
             "uid": appointment.uid,
             "start": appointment.start,
             "end": appointment.end,
-            "sequence": appointment.sequence,
+            "sequence": appointment.sequence if sequence is None else sequence,
             "summary": rendered["subject"],
             "location": rendered["values"]["place"],
-            "description": f"{rendered['body']}\n\n{rendered['legal_notice']}",
+            "description": f"{rendered['body']}\n\n{rendered.get('legal_notice', '')}".strip(),
         },
         organizer_email=appointment.staff.email or settings.DEFAULT_FROM_EMAIL,
         organizer_name=rendered["values"]["caseworker"],
         attendee_emails=[attendee],
-        method="REQUEST",
+        method=method,
     )
 
 
-def _email(appointment: Appointment, rendered: dict, pdf: bytes, filename: str, to: str):
+def _email(
+    appointment: Appointment,
+    rendered: dict,
+    pdf: bytes,
+    filename: str,
+    to: str,
+    translated: dict | None = None,
+):
     context = {
         "subject": rendered["subject"],
         "body": rendered["body"],
         "legal_notice": rendered["legal_notice"],
         "rebook_url": rendered["values"]["rebook_url"],
         "language": rendered["language"],
+        "translation": translated,
     }
-    # The e-mail is in the language of its template, whoever sends it.
+    # The e-mail is in the language of its (binding, German) template, whoever sends it.
     with translation.override(rendered["language"]):
         text = render_to_string("scheduling/email/invitation.txt", context)
         html = render_to_string("scheduling/email/invitation.html", context)
@@ -266,10 +356,13 @@ def invitation_send(
 ) -> InvitationSendResult:
     """Send the invitation of an approved appointment (or send it again after a change).
 
-    Always makes the letter PDF (to print and post); sends an e-mail with the ICS file and the
-    PDF if the customer has an e-mail address. One delivery row per channel. An appointment
-    already sent is sent again only after a change (its `sequence` rose) or with `resend=True`
-    (say, the customer lost the letter), so a double click or two sends at once send once.
+    Always makes the letter PDF (to print and post; kept on the letter's delivery row); sends an
+    e-mail with the ICS file and the PDF if the customer has an e-mail address. The German text is
+    binding; where the customer's language has a published template, its translation follows
+    (letter and e-mail; the delivery rows record the language). One delivery row per channel. An
+    appointment already sent is sent again only after a change (its `sequence` rose) or with
+    `resend=True` (say, the customer lost the letter), so a double click or two sends at once
+    send once. Once sent, the reminders of this version are scheduled (older ones cancelled).
     """
     from scheduling.letters import invitation_letter_pdf  # fpdf2 loads only when letters are made
 
@@ -290,22 +383,18 @@ def invitation_send(
             _("Invitations can only be sent for approved appointments (status now: %(status)s).")
             % {"status": appointment.get_status_display()}
         )
-    if appointment.status == AppointmentStatus.SENT and not resend:
-        already = appointment.invitation_deliveries.filter(
-            status=DeliveryStatus.SENT, ics_sequence__gte=appointment.sequence
-        ).exists()
-        if already:
-            # The usual case of two sends at once: the second one waited for the lock above.
-            raise ConflictError(
-                _(
-                    "This invitation has already been sent and the appointment has not changed since."
-                )
-            )
+    if appointment.status == AppointmentStatus.SENT and not resend and _delivered(appointment):
+        # The usual case of two sends at once: the second one waited for the lock above.
+        raise ConflictError(
+            _("This invitation has already been sent and the appointment has not changed since.")
+        )
     customer = appointment.case.customer
-    # The German text is the binding one (the customer's language may follow in a later version).
+    # The German text is the binding one; the customer's language follows where we have it.
     rendered = invitation_render(appointment=appointment, language=FALLBACK_LANGUAGE)
+    translated = invitation_translation(appointment=appointment)
+    language = translated["language"] if translated else FALLBACK_LANGUAGE
     template = rendered["template"]
-    pdf = invitation_letter_pdf(appointment=appointment, rendered=rendered)
+    pdf = invitation_letter_pdf(appointment=appointment, rendered=rendered, translation=translated)
     filename = f"einladung-{customer.customer_number}-{appointment.pk}-{appointment.sequence}.pdf"
     actor = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
     now = timezone.now()
@@ -320,13 +409,17 @@ def invitation_send(
             recipient=_postal_address(customer),
             status=DeliveryStatus.SENT,
             ics_sequence=appointment.sequence,
+            document=pdf,
+            language=language,
         )
     ]
     email_failed = False
     if customer.email:
         error = ""
         try:
-            _email(appointment, rendered, pdf, filename, customer.email).send(fail_silently=False)
+            _email(appointment, rendered, pdf, filename, customer.email, translated).send(
+                fail_silently=False
+            )
         except Exception as exc:  # noqa: BLE001 - any mail backend failure is recorded, not raised
             logger.warning("Invitation e-mail for appointment %s failed: %s", appointment.pk, exc)
             error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -342,6 +435,7 @@ def invitation_send(
                 status=DeliveryStatus.FAILED if email_failed else DeliveryStatus.SENT,
                 error=error,
                 ics_sequence=appointment.sequence,
+                language=language,
             )
         )
 
@@ -357,6 +451,11 @@ def invitation_send(
         customer_id=customer.pk,
         detail={
             "template": {"language": template.language, "version": template.version},
+            "translation": (
+                {"language": translated["language"], "version": translated["version"]}
+                if translated
+                else None
+            ),
             "sequence": appointment.sequence,
             "deliveries": [
                 {"id": delivery.pk, "channel": delivery.channel, "status": delivery.status}
@@ -365,6 +464,277 @@ def invitation_send(
             "status": {"from": previous_status, "to": appointment.status},
         },
     )
+    if appointment.status == AppointmentStatus.SENT:
+        reminders_reschedule(appointment=appointment)
     return InvitationSendResult(
         appointment=appointment, deliveries=deliveries, letter_pdf=pdf, rendered=rendered
+    )
+
+
+def _delivered(appointment: Appointment) -> bool:
+    """Whether the appointment's current version has reached the customer already."""
+    return appointment.invitation_deliveries.filter(
+        status=DeliveryStatus.SENT, ics_sequence__gte=appointment.sequence
+    ).exists()
+
+
+# --- cancellation: withdrawing an invitation already sent ------------------------------------------
+
+# The customer's document: its words follow the document's language (German always, binding).
+_CANCELLATION_TEXTS = {
+    "de": {
+        "subject": "Absage Ihres Termins am {date} um {time}",
+        "body": (
+            "Guten Tag {name},\n\n"
+            "der Termin am {date} um {time} ({place}) findet nicht statt. Die Einladung zu diesem "
+            "Termin ist aufgehoben; Sie müssen zu diesem Termin nicht kommen.\n\n"
+            "Wenn wir einen neuen Termin mit Ihnen vereinbaren, erhalten Sie dazu eine neue "
+            "Einladung.\n\n"
+            "Mit freundlichen Grüßen\n{caseworker}"
+        ),
+    },
+    "en": {
+        "subject": "Cancellation of your appointment on {date} at {time}",
+        "body": (
+            "Dear {name},\n\n"
+            "the appointment on {date} at {time} ({place}) will not take place. The invitation to "
+            "it is withdrawn; you do not need to come.\n\n"
+            "If we arrange a new appointment with you, you will receive a new invitation.\n\n"
+            "Kind regards\n{caseworker}"
+        ),
+    },
+}
+
+
+def _cancellation_sections(appointment: Appointment, language: str) -> list[dict]:
+    languages = [FALLBACK_LANGUAGE]
+    if language in _CANCELLATION_TEXTS and language != FALLBACK_LANGUAGE:
+        languages.append(language)
+    sections = []
+    for code in languages:
+        values = invitation_values(appointment=appointment, language=code)
+        section = {
+            "language": code,
+            "subject": _fill(_CANCELLATION_TEXTS[code]["subject"], values),
+            "body": _fill(_CANCELLATION_TEXTS[code]["body"], values),
+            "caseworker": values["caseworker"],
+            "values": values,
+        }
+        if code != FALLBACK_LANGUAGE:
+            section["mark"] = invitation_translation_mark(code)
+        sections.append(section)
+    return sections
+
+
+def _cancellation_email(
+    appointment: Appointment, sections: list[dict], pdf: bytes, filename: str, to: str, seq: int
+):
+    german = sections[0]
+    context = {"sections": sections, "subject": german["subject"]}
+    with translation.override(FALLBACK_LANGUAGE):
+        text = render_to_string("scheduling/email/cancellation.txt", context)
+        html = render_to_string("scheduling/email/cancellation.html", context)
+    message = EmailMultiAlternatives(
+        subject=german["subject"], body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to]
+    )
+    message.attach_alternative(html, "text/html")
+    ics = _ics(appointment, german, to, method="CANCEL", sequence=seq)
+    message.attach("absage.ics", ics, "text/calendar; method=CANCEL")
+    message.attach(filename, pdf, "application/pdf")
+    return message
+
+
+def invitation_cancellation_due(appointment: Appointment) -> bool:
+    """A cancelled appointment whose invitation reached the customer, not yet withdrawn."""
+    return (
+        appointment.status == AppointmentStatus.CANCELLED
+        and appointment.invitation_deliveries.filter(status=DeliveryStatus.SENT).exists()
+        and not AuditEvent.objects.filter(
+            object_type=CANCELLATION_OBJECT, object_id=str(appointment.pk)
+        ).exists()
+    )
+
+
+@transaction.atomic
+def invitation_cancellation_send(
+    *, ctx: AuditContext, appointment_id: int
+) -> InvitationSendResult | None:
+    """Withdraw the invitation of a cancelled appointment: a cancellation letter (PDF kept on the
+    letter's delivery row) and, with an e-mail address, an e-mail with the ICS file METHOD:CANCEL
+    (same UID, higher SEQUENCE, so calendar programs remove the entry). Once per appointment;
+    None when there is nothing to withdraw (never sent, or withdrawn already).
+
+    The cancellation is a new calendar version: if the cancelling service did not raise the
+    appointment's sequence above the last one sent, it is raised here.
+    """
+    from scheduling.letters import cancellation_letter_pdf
+
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("case__customer__household", "staff")
+        .get(pk=appointment_id)
+    )
+    if not invitation_cancellation_due(appointment):
+        return None
+    last = (
+        appointment.invitation_deliveries.filter(status=DeliveryStatus.SENT)
+        .order_by("-ics_sequence", "-id")
+        .first()
+    )
+    sequence = max(appointment.sequence, (last.ics_sequence or 0) + 1)
+    if sequence != appointment.sequence:
+        appointment.sequence = sequence
+        appointment.save(update_fields=["sequence", "updated_at"])
+    customer = appointment.case.customer
+    language = last.language if last.language in _CANCELLATION_TEXTS else FALLBACK_LANGUAGE
+    sections = _cancellation_sections(appointment, language)
+    language = sections[-1]["language"]
+    pdf = cancellation_letter_pdf(appointment=appointment, sections=sections)
+    filename = f"absage-{customer.customer_number}-{appointment.pk}-{sequence}.pdf"
+    actor = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
+    now = timezone.now()
+    common = {
+        "appointment": appointment,
+        "template": last.template,  # the invitation version withdrawn
+        "sent_at": now,
+        "sent_by": actor,
+        "ics_sequence": sequence,
+        "language": language,
+    }
+    deliveries = [
+        InvitationDelivery.objects.create(
+            channel=InvitationChannel.LETTER,
+            recipient=_postal_address(customer),
+            status=DeliveryStatus.SENT,
+            document=pdf,
+            **common,
+        )
+    ]
+    if customer.email:
+        error = ""
+        try:
+            _cancellation_email(
+                appointment, sections, pdf, filename, customer.email, sequence
+            ).send(fail_silently=False)
+        except Exception as exc:  # noqa: BLE001 - any mail backend failure is recorded, not raised
+            logger.warning("Cancellation e-mail for appointment %s failed: %s", appointment.pk, exc)
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+        deliveries.append(
+            InvitationDelivery.objects.create(
+                channel=InvitationChannel.EMAIL,
+                recipient=customer.email,
+                status=DeliveryStatus.FAILED if error else DeliveryStatus.SENT,
+                error=error,
+                **common,
+            )
+        )
+    reminders_cancel_for(appointment=appointment)
+    audit_record(
+        ctx=ctx,
+        action=AuditAction.CREATE,
+        object_type=CANCELLATION_OBJECT,
+        object_id=appointment.pk,
+        customer_id=customer.pk,
+        detail={
+            "sequence": sequence,
+            "language": language,
+            "deliveries": [
+                {"id": delivery.pk, "channel": delivery.channel, "status": delivery.status}
+                for delivery in deliveries
+            ],
+        },
+    )
+    return InvitationSendResult(
+        appointment=appointment, deliveries=deliveries, letter_pdf=pdf, rendered=sections[0]
+    )
+
+
+# --- the task's entry point ----------------------------------------------------------------------
+
+
+def invitation_send_if_due(*, appointment_id: int) -> str:
+    """What scheduling.tasks.scheduling_invitation_send runs (no actor: the system sends).
+
+    "sent": the invitation of the current version went out (or, for a cancelled appointment
+    whose invitation had gone out, the cancellation); "failed": the e-mail was refused (recorded
+    on the delivery row; the appointment stays approved to be sent again); "skipped": nothing to do
+    (not approved, this version delivered already, cancellation sent already, gone).
+    """
+    ctx = AuditContext.system()
+    appointment = Appointment.objects.filter(pk=appointment_id).first()
+    if appointment is None:
+        return "skipped"
+    if appointment.status == AppointmentStatus.CANCELLED:
+        result = invitation_cancellation_send(ctx=ctx, appointment_id=appointment_id)
+        if result is None:
+            return "skipped"
+        return _outcome(result)
+    if appointment.status not in SENDABLE_STATUSES:
+        return "skipped"
+    if appointment.status == AppointmentStatus.SENT and _delivered(appointment):
+        return "skipped"
+    try:
+        result = invitation_send(ctx=ctx, appointment_id=appointment_id)
+    except ConflictError:
+        return "skipped"  # another send of this version was faster
+    except ApplicationError as error:
+        # The status changed while we waited for the lock, or there is no template at all.
+        logger.warning("Invitation of appointment %s not sent: %s", appointment_id, error.message)
+        appointment.refresh_from_db(fields=["status"])
+        return "failed" if appointment.status in SENDABLE_STATUSES else "skipped"
+    return _outcome(result)
+
+
+def _outcome(result: InvitationSendResult) -> str:
+    failed = any(d.status == DeliveryStatus.FAILED for d in result.deliveries)
+    return "failed" if failed else "sent"
+
+
+# --- the letter for staff ------------------------------------------------------------------------
+
+
+class InvitationLetterNotFoundError(ApplicationError):
+    status_code = 404
+
+
+@dataclass(frozen=True)
+class InvitationLetter:
+    filename: str
+    content: bytes
+
+
+def invitation_letter_get(
+    *, ctx: AuditContext, appointment_id: int, delivery_id: int
+) -> InvitationLetter:
+    """The letter PDF kept on a delivery row, for a caseworker or team lead of the case's team
+    (an EXPORT audit row). Anything else, another team's case included, is "not found"."""
+    delivery = (
+        InvitationDelivery.objects.filter(
+            pk=delivery_id,
+            appointment_id=appointment_id,
+            channel=InvitationChannel.LETTER,
+            document__isnull=False,
+            appointment__case__in=case_visible_to(user=ctx.actor),
+        )
+        .select_related("appointment__case__customer")
+        .first()
+    )
+    if delivery is None:
+        raise InvitationLetterNotFoundError(_("There is no such letter for you."))
+    appointment = delivery.appointment
+    customer = appointment.case.customer
+    audit_record(
+        ctx=ctx,
+        action=AuditAction.EXPORT,
+        object_type="invitation_letter",
+        object_id=delivery.pk,
+        customer_id=customer.pk,
+        detail={"appointment_id": appointment.pk, "sequence": delivery.ics_sequence},
+    )
+    return InvitationLetter(
+        filename=(
+            f"brief-{customer.customer_number}-{appointment.pk}-{delivery.ics_sequence}-"
+            f"{delivery.pk}.pdf"
+        ),
+        content=bytes(delivery.document),
     )

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REDIS_URL, env, env_bool, env_int
+from .base import DATABASES, REDIS_URL, SMS_BACKEND, SMS_GATEWAY_URL, env, env_bool, env_int
 
 DEBUG = False
 DEMO_MODE = False
@@ -37,6 +37,11 @@ if not REDIS_URL:
 if not env.str("EMAIL_URL", default=""):
     raise ImproperlyConfigured(
         "EMAIL_URL must name the mail relay in production (smtp+tls://user:password@host:587)."
+    )
+# An HTTP SMS gateway needs its address (without a gateway, SMS reminders go to the log).
+if SMS_BACKEND == "scheduling.sms.HttpSmsBackend" and not SMS_GATEWAY_URL:
+    raise ImproperlyConfigured(
+        "DJANGO_SMS_GATEWAY_URL must be set when DJANGO_SMS_BACKEND is scheduling.sms.HttpSmsBackend."
     )
 
 # TLS ends at the reverse proxy in front, which must set X-Forwarded-Proto (and strip it from clients).

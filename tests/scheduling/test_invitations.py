@@ -4,11 +4,13 @@ e-mail with the ICS file, and the record of delivery."""
 import datetime as dt
 import importlib
 import io
+import logging
 import threading
 from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+import time_machine
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import DatabaseError, connection, transaction
@@ -27,11 +29,14 @@ from scheduling.models import (
     InvitationDelivery,
     InvitationTemplate,
     RecordUnchangeableError,
+    Reminder,
 )
 from scheduling.services_appointments import appointment_rebook, rebooking_token_read
 from scheduling.services_invitations import (
+    invitation_cancellation_send,
     invitation_render,
     invitation_send,
+    invitation_send_if_due,
     invitation_template_publish,
 )
 from tests.cases.factories import CaseFactory
@@ -66,8 +71,7 @@ def _pdf(message) -> bytes:
     return pdfs[0]
 
 
-@pytest.fixture(autouse=True)
-def german_v1(db):
+def german_v1_install() -> None:
     """Version 1 as the migration creates it (a transactional test elsewhere may have flushed it)."""
     migration = importlib.import_module("scheduling.migrations.0004_invitations")
     if not InvitationTemplate.objects.filter(language="de").exists():
@@ -81,15 +85,14 @@ def german_v1(db):
         )
 
 
-@pytest.fixture
-def staff(team):
+def staff_make(team):
     return UserFactory(
         username="anna", first_name="Anna", last_name="Berg", role=Role.CASEWORKER, team=team
     )
 
 
-@pytest.fixture
-def appointment(team, staff):
+def appointment_make(team, staff) -> Appointment:
+    """Jana Schulz's approved appointment with Anna Berg on Wednesday 2 December 2026, 9:00."""
     case = CaseFactory(team=team, caseworker=staff)
     customer = case.customer
     customer.first_name, customer.last_name = "Jana", "Schulz"
@@ -108,6 +111,21 @@ def appointment(team, staff):
         purpose=PURPOSE,
         status=AppointmentStatus.APPROVED,
     )
+
+
+@pytest.fixture(autouse=True)
+def german_v1(db):
+    german_v1_install()
+
+
+@pytest.fixture
+def staff(team):
+    return staff_make(team)
+
+
+@pytest.fixture
+def appointment(team, staff):
+    return appointment_make(team, staff)
 
 
 @pytest.fixture
@@ -421,3 +439,242 @@ def test_delivery_rows_and_template_versions_cannot_be_changed_or_deleted(appoin
             )
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT
+
+
+# --- the letter kept, the customer's language beside German -------------------------------------
+
+ENGLISH = {
+    "subject": "Invitation on {date} at {time}",
+    "body": "Dear {name}, please come on {date} at {time} to {place}. Change: {rebook_url}",
+    "legal_notice": "Notice of legal consequences\nIf you do not come without good reason ...",
+}
+
+
+def _last_page(data: bytes) -> str:
+    return " ".join(PdfReader(io.BytesIO(data)).pages[-1].extract_text().split())
+
+
+def _customer_language(appointment, language: str) -> None:
+    customer = appointment.case.customer
+    customer.preferred_language = language
+    customer.save()
+
+
+def test_the_letter_is_kept_on_its_delivery_row(appointment, ctx):
+    result = invitation_send(ctx=ctx, appointment_id=appointment.pk)
+    letter = InvitationDelivery.objects.get(appointment=appointment, channel="letter")
+    assert bytes(letter.document) == result.letter_pdf
+    assert letter.language == "de"
+    email = InvitationDelivery.objects.get(appointment=appointment, channel="email")
+    assert email.document is None
+
+
+def test_an_english_template_adds_the_translation_after_the_binding_german_text(appointment, ctx):
+    _customer_language(appointment, "en")
+    invitation_template_publish(ctx=ctx, language="en", **ENGLISH)
+
+    result = invitation_send(ctx=ctx, appointment_id=appointment.pk)
+
+    assert {d.language for d in result.deliveries} == {"en"}
+    assert result.rendered["language"] == "de"  # the binding text
+    text = _text(result.letter_pdf)
+    german = text.index("Rechtsfolgenbelehrung")
+    mark = text.index("only the German text is binding")
+    assert (
+        german < mark < text.index("Dear Jana Schulz, please come on Wednesday, 02 December 2026")
+    )
+    assert "Notice of legal consequences" in text
+    assert "Rechtsfolgenbelehrung" not in _last_page(result.letter_pdf)  # a page of its own
+
+    message = mail.outbox[0]
+    assert message.subject.startswith("Einladung zu einem Termin am Mittwoch")
+    body = message.body
+    assert body.index("Rechtsfolgenbelehrung") < body.index("Dear Jana Schulz")
+    assert "only the German text is binding" in body
+    assert "/scheduling/rebook/" in body.split("Dear Jana Schulz")[1]
+    assert 'id="invitation-translation" lang="en"' in message.alternatives[0].content
+    audit = AuditEvent.objects.get(object_type="invitation")
+    assert audit.detail["translation"] == {"language": "en", "version": 1}
+
+
+def test_a_language_without_a_template_gets_german_only(appointment, ctx):
+    _customer_language(appointment, "uk")
+    result = invitation_send(ctx=ctx, appointment_id=appointment.pk)
+    assert {d.language for d in result.deliveries} == {"de"}
+    assert "binding" not in _text(result.letter_pdf)
+    assert "binding" not in mail.outbox[0].body
+
+
+@pytest.mark.parametrize(
+    ("language", "body"),
+    [
+        ("uk", "Шановна {name}, запрошуємо вас {date} о {time}."),
+        ("tr", "Sayın {name}, {date} tarihinde saat {time} görüşmeye davetlisiniz."),
+        ("ar", "السيدة {name}، ندعوك إلى موعد في {date} الساعة {time}."),
+    ],
+)
+def test_cyrillic_turkish_and_arabic_translations_are_drawn(appointment, ctx, language, body):
+    _customer_language(appointment, language)
+    invitation_template_publish(
+        ctx=ctx, language=language, subject="{date}", body=body, legal_notice=body
+    )
+    result = invitation_send(ctx=ctx, appointment_id=appointment.pk)
+    assert {d.language for d in result.deliveries} == {language}
+    last_page = _last_page(result.letter_pdf)
+    assert "only the German text is binding" in last_page
+    assert "Rechtsfolgenbelehrung" not in last_page
+    if language != "ar":  # shaped Arabic comes out of pypdf in presentation forms
+        assert body.split(",")[0].format(name="Jana Schulz") in _text(result.letter_pdf)
+
+
+def test_a_script_the_fonts_cannot_draw_falls_back_to_german_with_a_notice(
+    appointment, ctx, caplog
+):
+    _customer_language(appointment, "ti")
+    invitation_template_publish(
+        ctx=ctx, language="ti", subject="{date}", body="ሰላም {name}", legal_notice="ሕጊ"
+    )
+    with caplog.at_level(logging.WARNING, logger="scheduling.services_invitations"):
+        result = invitation_send(ctx=ctx, appointment_id=appointment.pk)
+    assert {d.language for d in result.deliveries} == {"de"}
+    assert "binding" not in _text(result.letter_pdf)
+    assert "ሰላም" not in mail.outbox[0].body
+    assert any("cannot draw" in r.getMessage() for r in caplog.records)
+
+
+# --- the task's service --------------------------------------------------------------------------
+
+
+def test_send_if_due_sends_once_then_skips(appointment):
+    assert invitation_send_if_due(appointment_id=appointment.pk) == "sent"
+    assert invitation_send_if_due(appointment_id=appointment.pk) == "skipped"
+    assert len(mail.outbox) == 1
+    audit = AuditEvent.objects.get(object_type="invitation")
+    assert audit.actor is None
+    assert audit.channel == "system"
+    assert InvitationDelivery.objects.filter(sent_by__isnull=True).count() == 2
+
+
+def test_send_if_due_sends_a_changed_appointment_again(appointment, ctx):
+    assert invitation_send_if_due(appointment_id=appointment.pk) == "sent"
+    appointment_rebook(
+        ctx=ctx, appointment_id=appointment.pk, new_start=START + dt.timedelta(hours=2)
+    )
+    assert invitation_send_if_due(appointment_id=appointment.pk) == "sent"
+    assert invitation_send_if_due(appointment_id=appointment.pk) == "skipped"
+    assert len(mail.outbox) == 2
+
+
+@pytest.mark.parametrize(
+    "status", [AppointmentStatus.PLANNED, AppointmentStatus.CANCELLED, AppointmentStatus.MISSED]
+)
+def test_send_if_due_skips_what_is_not_to_be_sent(appointment, status):
+    Appointment.objects.filter(pk=appointment.pk).update(status=status)
+    assert invitation_send_if_due(appointment_id=appointment.pk) == "skipped"
+    assert invitation_send_if_due(appointment_id=999999) == "skipped"
+    assert mail.outbox == []
+    assert not InvitationDelivery.objects.exists()
+
+
+def test_send_if_due_reports_a_refused_e_mail_as_failed(appointment, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.FailingBackend"
+    assert invitation_send_if_due(appointment_id=appointment.pk) == "failed"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert invitation_send_if_due(appointment_id=appointment.pk) == "sent"
+
+
+def test_send_if_due_schedules_the_reminders(appointment):
+    customer = appointment.case.customer
+    customer.phone = "0170 1234567"
+    customer.save()
+    with time_machine.travel(dt.datetime(2026, 11, 25, 8, tzinfo=dt.UTC), tick=False):
+        invitation_send_if_due(appointment_id=appointment.pk)
+    assert sorted(
+        Reminder.objects.filter(appointment=appointment).values_list("channel", flat=True)
+    ) == ["email", "sms"]
+
+
+# --- cancellation of an invitation sent ----------------------------------------------------------
+
+
+def _cancel_ics(message) -> icalendar.Calendar:
+    for name, content, mimetype in message.attachments:
+        if name.endswith(".ics"):
+            assert mimetype == "text/calendar; method=CANCEL"
+            return icalendar.Calendar.from_ical(content)
+    raise AssertionError("no ICS attachment")
+
+
+@pytest.mark.parametrize("raised_by_the_cancel", [True, False])
+def test_a_cancelled_appointment_withdraws_its_invitation_once(
+    appointment, ctx, raised_by_the_cancel
+):
+    invitation_send(ctx=ctx, appointment_id=appointment.pk)
+    mail.outbox.clear()
+    # The cancelling service (H3) sets the status and should raise the sequence; either way the
+    # CANCEL goes out with a sequence above the one sent.
+    Appointment.objects.filter(pk=appointment.pk).update(
+        status=AppointmentStatus.CANCELLED, sequence=1 if raised_by_the_cancel else 0
+    )
+
+    assert invitation_send_if_due(appointment_id=appointment.pk) == "sent"
+    assert invitation_send_if_due(appointment_id=appointment.pk) == "skipped"
+
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.subject == "Absage Ihres Termins am Mittwoch, 02.12.2026 um 09:00 Uhr"
+    assert "findet nicht statt" in message.body
+    calendar = _cancel_ics(message)
+    assert str(calendar["METHOD"]) == "CANCEL"
+    event = calendar.walk("VEVENT")[0]
+    assert str(event["UID"]) == appointment.uid
+    assert int(event["SEQUENCE"]) == 1
+    assert str(event["STATUS"]) == "CANCELLED"
+
+    appointment.refresh_from_db()
+    assert appointment.sequence == 1
+    rows = InvitationDelivery.objects.filter(appointment=appointment, ics_sequence=1)
+    assert {(d.channel, d.status) for d in rows} == {("letter", "sent"), ("email", "sent")}
+    letter = rows.get(channel="letter")
+    assert "findet nicht statt" in _text(bytes(letter.document))
+    audit = AuditEvent.objects.get(object_type="invitation_cancellation")
+    assert audit.customer_id == appointment.case.customer_id
+    assert audit.detail["sequence"] == 1
+
+
+def test_nothing_is_withdrawn_that_was_never_sent(appointment, ctx):
+    Appointment.objects.filter(pk=appointment.pk).update(status=AppointmentStatus.CANCELLED)
+    assert invitation_cancellation_send(ctx=ctx, appointment_id=appointment.pk) is None
+    assert invitation_send_if_due(appointment_id=appointment.pk) == "skipped"
+    assert not InvitationDelivery.objects.exists()
+
+
+def test_the_cancellation_follows_the_language_of_the_invitation(appointment, ctx):
+    _customer_language(appointment, "en")
+    invitation_template_publish(ctx=ctx, language="en", **ENGLISH)
+    invitation_send(ctx=ctx, appointment_id=appointment.pk)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        status=AppointmentStatus.CANCELLED, sequence=1
+    )
+    result = invitation_cancellation_send(ctx=ctx, appointment_id=appointment.pk)
+    body = mail.outbox[-1].body
+    assert body.index("findet nicht statt") < body.index("will not take place")
+    assert {d.language for d in result.deliveries} == {"en"}
+    assert "will not take place" in _text(result.letter_pdf)
+
+
+def test_cancelling_a_sent_appointment_sends_the_cancellation_after_commit(
+    appointment, ctx, django_capture_on_commit_callbacks
+):
+    from scheduling.services_appointments import appointment_cancel
+
+    invitation_send(ctx=ctx, appointment_id=appointment.pk)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_cancel(ctx=ctx, appointment_id=appointment.pk, reason="Krankheit")
+
+    assert len(mail.outbox) == 1
+    event = _cancel_ics(mail.outbox[0]).walk("VEVENT")[0]
+    assert str(event["UID"]) == appointment.uid
+    assert int(event["SEQUENCE"]) == 1
+    assert invitation_send_if_due(appointment_id=appointment.pk) == "skipped"
