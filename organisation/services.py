@@ -45,6 +45,13 @@ CONFIGURATION_PERMISSIONS = (
     ("scheduling", "add_rebookingpolicy"),
     ("scheduling", "change_rebookingpolicy"),
     ("scheduling", "view_rebookingpolicy"),
+    # The planner's weights and horizon, and when reminders go out (one row each).
+    ("scheduling", "add_planningsettings"),
+    ("scheduling", "change_planningsettings"),
+    ("scheduling", "view_planningsettings"),
+    ("scheduling", "add_reminderpolicy"),
+    ("scheduling", "change_reminderpolicy"),
+    ("scheduling", "view_reminderpolicy"),
     ("scheduling", "add_invitationtemplate"),
     ("scheduling", "view_invitationtemplate"),
     # The audit log shows who accessed which customer, never case contents (see audit/admin.py).

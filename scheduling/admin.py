@@ -4,7 +4,14 @@ from django.core.exceptions import PermissionDenied
 from audit.models import AuditChannel
 from audit.services import AuditContext
 from jobcenter.exceptions import ApplicationError
-from scheduling.models import Absence, InvitationTemplate, RebookingPolicy, StaffCalendar
+from scheduling.models import (
+    Absence,
+    InvitationTemplate,
+    PlanningSettings,
+    RebookingPolicy,
+    ReminderPolicy,
+    StaffCalendar,
+)
 
 
 @admin.register(StaffCalendar)
@@ -79,6 +86,40 @@ class RebookingPolicyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return not RebookingPolicy.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PlanningSettings)
+class PlanningSettingsAdmin(admin.ModelAdmin):
+    """The planner's weights, horizon and nightly run: one row, changed here, never deleted."""
+
+    list_display = (
+        "own_caseworker",
+        "due_distance_per_day",
+        "load_balance",
+        "group_session",
+        "horizon_days",
+        "periodic_enabled",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request) -> bool:
+        return not PlanningSettings.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ReminderPolicy)
+class ReminderPolicyAdmin(admin.ModelAdmin):
+    """When reminders go out (0 turns a channel off): one row, changed here, never deleted."""
+
+    list_display = ("email_hours_before", "sms_hours_before", "updated_at")
+
+    def has_add_permission(self, request) -> bool:
+        return not ReminderPolicy.objects.exists() and super().has_add_permission(request)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
