@@ -40,6 +40,7 @@ DUE_LABELS = {
     Due.STEPS: _("Steps overdue"),
     Due.PROFILING: _("Profiling taking long"),
     Due.SUGGESTION: _("AI suggestion to decide"),
+    Due.MISSED: _("Missed appointment to review"),
     Due.NOTES: _("Incomplete notes"),
     Due.ANY: _("Anything due"),
 }

@@ -3,6 +3,8 @@
 German by default; the fixed texts in the customer's preferred language where one exists.
 A broken or expired link gives a page that says how to reach the jobcenter (400 / 410); a slot
 taken a moment ago shows the page again with a message and fresh alternatives (409).
+The customer can also confirm the appointment of the invitation ("Termin bestätigen", POST with
+action=confirm): sent → confirmed; confirming again changes nothing.
 """
 
 from django.conf import settings
@@ -13,10 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from jobcenter.exceptions import ApplicationError, ConflictError
-from scheduling.models import Appointment, RebookingPolicy
+from scheduling.models import Appointment, AppointmentStatus, RebookingPolicy
 from scheduling.services_appointments import (
     MAX_REASON_LENGTH,
     RebookingLinkError,
+    appointment_confirm_by_customer,
     rebooking_alternatives,
     rebooking_callback,
     rebooking_choose,
@@ -43,6 +46,7 @@ def _page(
     status: int = 200,
     error: str = "",
     reason: str = "",
+    confirmed_now: bool = False,
 ) -> HttpResponse:
     refusal = rebooking_refusal(appointment=appointment, policy=RebookingPolicy.load())
     alternatives = [] if refusal else rebooking_alternatives(appointment=appointment)
@@ -57,6 +61,9 @@ def _page(
             "error": error,
             "reason": reason,
             "max_reason_length": MAX_REASON_LENGTH,
+            "can_confirm": appointment.status == AppointmentStatus.SENT,
+            "is_confirmed": appointment.status == AppointmentStatus.CONFIRMED,
+            "confirmed_now": confirmed_now,
         },
         status=status,
     )
@@ -66,6 +73,16 @@ def _respond(request: HttpRequest, token: str, appointment: Appointment) -> Http
     ip_address = request.META.get("REMOTE_ADDR")
     if request.method != "POST":
         return _page(request, token=token, appointment=appointment)
+    if request.POST.get("action") == "confirm":
+        try:
+            appointment = appointment_confirm_by_customer(token=token, ip_address=ip_address)
+        except RebookingLinkError:
+            raise
+        except ApplicationError as error:
+            return _page(
+                request, token=token, appointment=appointment, status=400, error=error.message
+            )
+        return _page(request, token=token, appointment=appointment, confirmed_now=True)
     if request.POST.get("action") == "callback":
         reason = request.POST.get("reason", "")
         try:

@@ -68,6 +68,8 @@ class Due:
     PROFILING: the case has been in profiling longer than CasePolicy.profiling_overdue_days.
     SUGGESTION: an AI suggestion differs from the case's customer group and awaits a person's
     decision (Case.suggestion_pending, kept by profiling.services.suggestions).
+    MISSED: a missed appointment waits for the caseworker's review: good reason, hearing, or no
+    further action (Case.missed_appointment_pending, kept by scheduling.services_appointments).
     NOTES: a case note is flagged incomplete.
     ANY: at least one of them.
     """
@@ -76,9 +78,10 @@ class Due:
     STEPS = "steps_overdue"
     PROFILING = "profiling_overdue"
     SUGGESTION = "suggestion_pending"
+    MISSED = "missed_appointment"
     NOTES = "notes_incomplete"
     ANY = "any"
-    CATEGORIES = (REVIEW, STEPS, PROFILING, SUGGESTION, NOTES)
+    CATEGORIES = (REVIEW, STEPS, PROFILING, SUGGESTION, MISSED, NOTES)
     CHOICES = (*CATEGORIES, ANY)
 
 
@@ -103,13 +106,13 @@ def case_annotate_due(qs, *, today: date | None = None):
     """Add what is due to each case, in the same query (Exists/Subquery, no query per row).
 
     Annotations: due_review_due, due_steps_overdue, due_profiling_overdue,
-    due_suggestion_pending, due_notes_incomplete (booleans), oldest_overdue_step (date or None),
+    due_suggestion_pending, due_missed_appointment, due_notes_incomplete (booleans), oldest_overdue_step (date or None),
     urgency (0 most urgent .. 3 nothing due) and due_since (the date the most urgent item fell
     due, for ordering within a rank).
 
     Urgency ranks: 0 goal review due or steps overdue (commitments to the customer, ordered by how
-    long they have been due), 1 profiling taking too long (ordered by how long) or an AI
-    suggestion to decide, 2 only incomplete notes, 3 nothing due.
+    long they have been due), 1 profiling taking too long (ordered by how long), an AI
+    suggestion to decide or a missed appointment to review, 2 only incomplete notes, 3 nothing due.
     """
     today = today or timezone.localdate()
     # Read, not get_or_create: a GET writes nothing, and the query count stays the same.
@@ -121,6 +124,9 @@ def case_annotate_due(qs, *, today: date | None = None):
     # (IS NOT NULL first: a comparison with NULL is NULL, and the flag must be a plain false.)
     steps_overdue = Q(open_steps_due__isnull=False) & Q(open_steps_due__lt=today)
     suggestion_pending = Q(suggestion_pending=True) & ~Q(phase=Phase.CLOSED)
+    # Kept by the missed-appointment services; a closed case's review still shows (it needs a
+    # decision whatever the case's phase).
+    missed_appointment = Q(missed_appointment_pending=True)
     qs = qs.annotate(
         due_review_due=ExpressionWrapper(review_due, output_field=BooleanField()),
         due_steps_overdue=ExpressionWrapper(steps_overdue, output_field=BooleanField()),
@@ -131,6 +137,7 @@ def case_annotate_due(qs, *, today: date | None = None):
         ),
         due_profiling_overdue=ExpressionWrapper(profiling_overdue, output_field=BooleanField()),
         due_suggestion_pending=ExpressionWrapper(suggestion_pending, output_field=BooleanField()),
+        due_missed_appointment=ExpressionWrapper(missed_appointment, output_field=BooleanField()),
         due_notes_incomplete=Exists(
             CaseNote.objects.filter(case=OuterRef("pk"), is_incomplete=True)
         ),
@@ -139,7 +146,7 @@ def case_annotate_due(qs, *, today: date | None = None):
     return qs.annotate(
         urgency=DbCase(
             When(urgent, then=Value(0)),
-            When(profiling_overdue | suggestion_pending, then=Value(1)),
+            When(profiling_overdue | suggestion_pending | missed_appointment, then=Value(1)),
             When(due_notes_incomplete=True, then=Value(2)),
             default=Value(3),
             output_field=IntegerField(),

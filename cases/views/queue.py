@@ -23,6 +23,7 @@ from cases.selectors import (
 from cases.services.lifecycle import case_transition_options
 from organisation.models import Role
 from profiling.views.suggestions import suggestion_card_context
+from scheduling.views_appointments import appointments_card_context
 
 WORK_QUEUE_PAGE_SIZE = 25
 
@@ -141,6 +142,8 @@ def case_page_context(request: HttpRequest, case, **extra) -> dict:
     context.update(lifecycle_context(request, case, **extra))
     # The "KI-Profiling" section (issue 4): its card lives in the profiling app.
     context.update(suggestion_card_context(request, case))
+    # "Termine und Einladungen" (issue 5): its card lives in the scheduling app.
+    context.update(appointments_card_context(request, case))
     return context
 
 

@@ -63,6 +63,7 @@ class Command(BaseCommand):
         self._calendars(seed=seed)
         if model_rows:
             self._model(rows=model_rows, seed=seed)
+        self._planning()
 
     def _calendars(self, *, seed: int) -> None:
         """Staff calendars (shared, with working hours), past contacts and group sessions."""
@@ -74,6 +75,20 @@ class Command(BaseCommand):
             f"Calendars: {written.calendars} staff calendars (sharing agreed), {written.absences} "
             f"absences, {written.past_appointments} past appointments, {written.group_sessions} "
             f"group sessions in {perf_counter() - started:.1f} s."
+        )
+
+    def _planning(self) -> None:
+        """One planning run per team, as the nightly task makes them: proposals that wait for a
+        team lead's approval (nothing is sent before a person approves)."""
+        from scheduling.services_planning import planning_run_execute, planning_runs_start_periodic
+
+        started = perf_counter()
+        runs = [planning_run_execute(run_id=run_id) for run_id in planning_runs_start_periodic()]
+        self.stdout.write(
+            f"Planning: {len(runs)} runs waiting for approval, "
+            f"{sum(run.placed_count for run in runs)} invitations proposed, "
+            f"{sum(run.unplaced_count for run in runs)} not placed, "
+            f"in {perf_counter() - started:.1f} s."
         )
 
     def _model(self, *, rows: int, seed: int) -> None:

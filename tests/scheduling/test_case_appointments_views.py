@@ -1,0 +1,379 @@
+"""The case page's card "Termine und Einladungen" and the customer's confirmation on the
+rebooking page: htmx fragments, errors inline, access, and the same services as the API."""
+
+import datetime as dt
+import types
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from cases.models import Phase
+from scheduling.models import (
+    AppointmentStatus,
+    ContactAgreement,
+    MissedAppointmentReview,
+)
+from scheduling.services_appointments import rebooking_token_make
+from tests.browser.conftest import browser, page  # noqa: F401 - the browser fixtures
+from tests.browser.helpers import (
+    assert_accessible,
+    assert_only_local_requests,
+    log_in_anywhere,
+    screenshot,
+)
+from tests.cases.factories import CaseFactory
+from tests.scheduling.conftest import NOW
+from tests.scheduling.test_appointments import local, make_appointment, make_staff
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+AGREEMENT = {
+    "cadence_days": "14",
+    "window_start_days": "-3",
+    "window_end_days": "5",
+    "channels": ["in_person", "phone"],
+    "duration_minutes": "30",
+    "purpose": "",
+    "next_due": "",
+}
+
+
+@pytest.fixture(autouse=True)
+def at_now(request):
+    if request.node.get_closest_marker("browser"):
+        yield None  # the browser test runs on the real clock (a live server and a browser)
+        return
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture(autouse=True)
+def no_sending(monkeypatch):
+    """The invitation task is recorded, not run (its own tests are elsewhere)."""
+    import scheduling.tasks as tasks
+
+    sent = []
+    monkeypatch.setattr(
+        tasks, "scheduling_invitation_send", types.SimpleNamespace(delay=sent.append)
+    )
+    return sent
+
+
+@pytest.fixture
+def anna(team):
+    return make_staff(team, "anna", channels=["in_person", "phone"])
+
+
+@pytest.fixture
+def own_case(team, anna):
+    return CaseFactory(team=team, caseworker=anna, phase=Phase.IMPLEMENTATION)
+
+
+@pytest.fixture
+def past(own_case, anna):
+    return make_appointment(own_case, anna, local(23, 7), status=AppointmentStatus.SENT)
+
+
+@pytest.fixture
+def future(own_case, anna):
+    return make_appointment(own_case, anna, local(25, 9), status=AppointmentStatus.SENT)
+
+
+def case_url(case) -> str:
+    return reverse("cases:case_detail", args=[case.pk])
+
+
+def agreement_url(case) -> str:
+    return reverse("scheduling:contact_agreement_update", args=[case.pk])
+
+
+def outcome_url(appointment) -> str:
+    return reverse("scheduling:appointment_outcome", args=[appointment.pk])
+
+
+def cancel_url(appointment) -> str:
+    return reverse("scheduling:appointment_cancel", args=[appointment.pk])
+
+
+def decide_url(review) -> str:
+    return reverse("scheduling:missed_review_decide", args=[review.pk])
+
+
+def body(response) -> str:
+    return response.content.decode()
+
+
+# --- access ----------------------------------------------------------------------------------------
+
+
+def test_anonymous_is_sent_to_login(client, own_case, past):
+    review = MissedAppointmentReview.objects.create(appointment=past, case=own_case)
+    for url in (agreement_url(own_case), outcome_url(past), cancel_url(past), decide_url(review)):
+        response = client.post(url, {"reason": "x", "outcome": "attended"})
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    response = client.get(reverse("scheduling:case_appointments", args=[own_case.pk]), **HTMX)
+    assert response.status_code == 204  # htmx is told to load the login page
+    assert response["HX-Redirect"].startswith(reverse("login"))
+    past.refresh_from_db()
+    assert past.status == AppointmentStatus.SENT
+
+
+@pytest.mark.parametrize(("persona", "status"), [("other_caseworker", 404), ("admin_user", 403)])
+def test_who_must_not_see_the_case_changes_nothing(
+    client, request, own_case, past, future, persona, status
+):
+    review = MissedAppointmentReview.objects.create(appointment=past, case=own_case)
+    client.force_login(request.getfixturevalue(persona))
+    for url, data in (
+        (agreement_url(own_case), AGREEMENT),
+        (outcome_url(past), {"outcome": "attended"}),
+        (cancel_url(future), {"reason": "weg"}),
+        (decide_url(review), {"outcome": "good_reason"}),
+    ):
+        response = client.post(url, data, **HTMX)
+        assert response.status_code == status
+        assert own_case.customer.last_name not in body(response)
+    response = client.get(reverse("scheduling:case_appointments", args=[own_case.pk]), **HTMX)
+    assert response.status_code == status
+    assert not ContactAgreement.objects.exists()
+    past.refresh_from_db()
+    future.refresh_from_db()
+    review.refresh_from_db()
+    assert (past.status, future.status, review.outcome) == ("sent", "sent", "")
+
+
+def test_get_is_not_allowed_on_the_forms(client, caseworker, own_case, past):
+    client.force_login(caseworker)
+    assert client.get(agreement_url(own_case)).status_code == 405
+    assert client.get(outcome_url(past)).status_code == 405
+
+
+# --- the card --------------------------------------------------------------------------------------
+
+
+def test_the_case_page_shows_the_card(client, caseworker, own_case, past, future):
+    client.force_login(caseworker)
+    response = client.get(case_url(own_case))
+    assert response.status_code == 200
+    html = body(response)
+    assert 'id="case-appointments"' in html
+    assert "Termine und Einladungen" in html
+    assert f'id="appointment-{past.pk}"' in html
+    assert f'id="appointment-{future.pk}"' in html
+    # Outcome only for the one that has begun; cancel only for the active ones.
+    assert outcome_url(past) in html
+    assert outcome_url(future) not in html
+    assert cancel_url(future) in html
+    assert 'id="contact-agreement"' in html
+
+
+def test_the_card_alone_for_htmx(client, caseworker, own_case, past):
+    client.force_login(caseworker)
+    url = reverse("scheduling:case_appointments", args=[own_case.pk])
+    response = client.get(url, **HTMX)
+    assert response.status_code == 200
+    assert body(response).lstrip().startswith('<section id="case-appointments"')
+    assert "<html" not in body(response)
+    assert "HX-Request" in response["Vary"]
+    assert AuditEvent.objects.filter(
+        object_type="case", object_id=str(own_case.pk), action="view"
+    ).exists()
+    plain = client.get(url)
+    assert plain.status_code == 302
+    assert plain["Location"].endswith("#case-appointments")
+
+
+def test_saving_the_agreement_returns_the_card(client, caseworker, own_case):
+    client.force_login(caseworker)
+    response = client.post(agreement_url(own_case), AGREEMENT, **HTMX)
+    assert response.status_code == 200
+    assert body(response).lstrip().startswith('<section id="case-appointments"')
+    assert 'hx-swap-oob="true"' in body(response)  # the timeline too
+    agreement = ContactAgreement.objects.get(case=own_case)
+    assert (agreement.cadence_days, agreement.channels) == (14, ["in_person", "phone"])
+    assert agreement.updated_by == caseworker
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        (
+            {"cadence_days": "0"},
+            "cadence_days",
+            "Der Rhythmus muss mindestens einen Tag betragen.",
+        ),
+        (
+            {"window_start_days": "2", "window_end_days": "-1"},
+            "window_end_days",
+            "Das Zeitfenster endet, bevor es beginnt.",
+        ),
+    ],
+)
+def test_a_broken_rule_shows_the_message_at_the_field_and_saves_nothing(
+    client, caseworker, own_case, changes, field, message
+):
+    client.force_login(caseworker)
+    response = client.post(agreement_url(own_case), {**AGREEMENT, **changes}, **HTMX)
+    assert response.status_code == 400
+    html = body(response)
+    assert f'id="id_agreement_{field}_error"' in html
+    assert message in html
+    assert 'aria-invalid="true"' in html
+    assert not ContactAgreement.objects.exists()
+
+
+def test_a_refusal_without_htmx_shows_the_case_page_with_the_message(client, caseworker, own_case):
+    client.force_login(caseworker)
+    response = client.post(agreement_url(own_case), {**AGREEMENT, "cadence_days": "0"})
+    assert response.status_code == 400
+    assert "<html" in body(response)
+    assert 'id="id_agreement_cadence_days_error"' in body(response)
+    assert not ContactAgreement.objects.exists()
+
+
+def test_without_htmx_a_save_redirects_to_the_card(client, caseworker, own_case):
+    client.force_login(caseworker)
+    response = client.post(agreement_url(own_case), AGREEMENT)
+    assert response.status_code == 303
+    assert response["Location"] == case_url(own_case) + "#case-appointments"
+
+
+def test_recording_missed_shows_the_review_with_the_no_sanction_notice(
+    client, caseworker, own_case, past
+):
+    client.force_login(caseworker)
+    response = client.post(outcome_url(past), {"outcome": "missed"}, **HTMX)
+    assert response.status_code == 200
+    html = body(response)
+    review = MissedAppointmentReview.objects.get(appointment=past)
+    assert f'id="missed-review-{review.pk}"' in html
+    assert 'id="missed-reviews-notice"' in html
+    assert "never reduces benefits" in html or "kürzt niemals" in html
+    own_case.refresh_from_db()
+    assert own_case.missed_appointment_pending is True
+
+
+def test_an_outcome_before_the_start_is_refused_in_the_row(client, caseworker, future):
+    client.force_login(caseworker)
+    response = client.post(outcome_url(future), {"outcome": "missed"}, **HTMX)
+    assert response.status_code == 400
+    assert f'id="appointment-{future.pk}-error"' in body(response)
+    future.refresh_from_db()
+    assert future.status == AppointmentStatus.SENT
+
+
+def test_deciding_a_review_needs_a_note_for_a_hearing(client, caseworker, own_case, past):
+    client.force_login(caseworker)
+    client.post(outcome_url(past), {"outcome": "missed"}, **HTMX)
+    review = MissedAppointmentReview.objects.get()
+    response = client.post(decide_url(review), {"outcome": "hearing", "note": ""}, **HTMX)
+    assert response.status_code == 400
+    assert f'id="id_review_{review.pk}_note_error"' in body(response)
+    review.refresh_from_db()
+    assert review.is_open
+    response = client.post(
+        decide_url(review), {"outcome": "hearing", "note": "Anhörung eingeleitet"}, **HTMX
+    )
+    assert response.status_code == 200
+    assert f'id="missed-review-{review.pk}"' not in body(response)
+    review.refresh_from_db()
+    assert (review.outcome, review.decided_by) == ("hearing", caseworker)
+    own_case.refresh_from_db()
+    assert own_case.missed_appointment_pending is False
+
+
+def test_cancelling_needs_a_reason_and_then_cancels(client, caseworker, future, no_sending):
+    client.force_login(caseworker)
+    response = client.post(cancel_url(future), {"reason": ""}, **HTMX)
+    assert response.status_code == 400
+    assert f'id="appointment-{future.pk}-error"' in body(response)
+    future.refresh_from_db()
+    assert future.status == AppointmentStatus.SENT
+    response = client.post(cancel_url(future), {"reason": "Kunde krank"}, **HTMX)
+    assert response.status_code == 200
+    future.refresh_from_db()
+    assert future.status == AppointmentStatus.CANCELLED
+    assert cancel_url(future) not in body(response)
+
+
+def test_the_case_page_queries_do_not_grow_with_the_appointments(
+    client, caseworker, own_case, anna
+):
+    client.force_login(caseworker)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(case_url(own_case)).status_code == 200
+        return len(queries)
+
+    make_appointment(own_case, anna, local(16, 9), status=AppointmentStatus.ATTENDED)
+    few = count()
+    for day in (17, 18, 19):
+        make_appointment(own_case, anna, local(day, 9), status=AppointmentStatus.ATTENDED)
+    assert count() == few
+
+
+# --- the customer confirms on the rebooking page ----------------------------------------------------
+
+
+def test_the_customer_confirms_on_the_rebooking_page(client, future):
+    url = reverse("scheduling:rebook", args=[rebooking_token_make(future)])
+    html = body(client.get(url))
+    assert 'id="rebook-confirm"' in html
+    assert "Termin bestätigen" in html
+    response = client.post(url, {"action": "confirm"})
+    assert response.status_code == 200
+    assert 'id="rebook-confirmed"' in body(response)
+    assert 'id="rebook-confirm"' not in body(response)
+    future.refresh_from_db()
+    assert future.status == AppointmentStatus.CONFIRMED
+    # Again: still confirmed, the page says so.
+    response = client.post(url, {"action": "confirm"})
+    assert response.status_code == 200
+    assert 'id="rebook-is-confirmed"' in body(response)
+
+
+def test_a_planned_appointment_offers_no_confirmation(client, own_case, anna):
+    planned = make_appointment(own_case, anna, local(26, 9))
+    url = reverse("scheduling:rebook", args=[rebooking_token_make(planned)])
+    assert 'id="rebook-confirm"' not in body(client.get(url))
+    response = client.post(url, {"action": "confirm"})
+    assert response.status_code == 400
+    planned.refresh_from_db()
+    assert planned.status == AppointmentStatus.PLANNED
+
+
+# --- in a real browser (htmx swaps, errors announced, axe) ----------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_card_in_the_browser(page, live_server, caseworker, own_case, anna):  # noqa: F811
+    began = timezone.now() - dt.timedelta(hours=1)
+    appointment = make_appointment(own_case, anna, began, status=AppointmentStatus.SENT)
+    log_in_anywhere(page, live_server, caseworker.username)
+    page.goto(f"{live_server.url}{case_url(own_case)}")
+    assert_accessible(page)
+
+    page.locator("#contact-agreement-edit summary").click()
+    page.locator("#id_agreement_cadence_days").fill("0")
+    page.locator("#contact-agreement-edit button[type=submit]").click()
+    page.wait_for_selector("#id_agreement_cadence_days_error")
+    assert page.locator("#id_agreement_cadence_days").get_attribute("aria-invalid") == "true"
+    assert_accessible(page)
+    assert not ContactAgreement.objects.exists()
+
+    page.locator(f"#outcome-{appointment.pk}").select_option("missed")
+    page.locator(f"#appointment-{appointment.pk} form button[type=submit]").first.click()
+    page.wait_for_selector("#missed-reviews-notice")
+    page.locator("#case-appointments").scroll_into_view_if_needed()
+    screenshot(page, "case_appointments_card")
+    assert_accessible(page)
+    assert_only_local_requests(page, live_server)
+    review = MissedAppointmentReview.objects.get(appointment=appointment)
+    assert review.is_open
