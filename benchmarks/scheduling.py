@@ -22,6 +22,17 @@ link (benchmarks/_rebooking.py): `rebook_p95_ms`, else null.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/jobcenter_bench \\
         .venv/bin/python benchmarks/scheduling.py --rebook
+
+`--db` instead measures planning runs end to end on a seeded PostgreSQL database (a "bench"
+database; seeded with `--customers` customers by seed_demo when empty): for every team with
+active staff `planning_run_start` (periodic, superseding the previous proposal) and
+`planning_run_execute` (reading dues, calendars, busy times, absences, appointments and group
+sessions, solving, writing the proposed appointments, items and audit rows in one transaction).
+It prints its own JSON object (`benchmark: scheduling_db`) with the seconds per team and the
+figures of the runs.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/jobcenter_bench \\
+        .venv/bin/python benchmarks/scheduling.py --db [--customers 20000]
 """
 
 from __future__ import annotations
@@ -286,6 +297,93 @@ def _rebook_p95_ms() -> float:
     return round(percentile([value * 1000 for value in rebook_latencies()], 0.95), 1)
 
 
+def _db_runs(*, customers: int, seed: int) -> dict[str, object]:
+    """Planning runs against the database, one per team (see the module docstring)."""
+    setup_django()
+    from _common import database_label, database_name, migrate, reinstall_starter_data
+    from _common import seed as seed_demo
+
+    if database_label() != "postgresql" or "bench" not in database_name():
+        raise SystemExit(
+            "--db needs a PostgreSQL benchmark database: DATABASE_URL=postgres://postgres@"
+            "127.0.0.1:5432/jobcenter_bench (its name must contain 'bench')."
+        )
+    migrate()
+    from audit.services import AuditContext
+    from cases.models import Customer
+    from organisation.models import Role, User
+    from scheduling.models import PlanningRunStatus, PlanningTrigger
+    from scheduling.services_planning import planning_run_execute, planning_run_start
+
+    seeded_seconds = None
+    if not Customer.objects.exists():
+        seeded_at = perf_counter()
+        seed_demo(customers=customers, seed=seed)
+        seeded_seconds = round(perf_counter() - seeded_at, 1)
+    reinstall_starter_data()
+    team_ids = sorted(
+        set(
+            User.objects.filter(
+                is_active=True, role__in=(Role.CASEWORKER, Role.TEAM_LEAD), team__isnull=False
+            ).values_list("team_id", flat=True)
+        )
+    )
+    ctx = AuditContext.system()
+    rows = []
+    started = perf_counter()
+    for team_id in team_ids:
+        run_started = perf_counter()
+        run = planning_run_start(ctx=ctx, team_id=team_id, trigger=PlanningTrigger.PERIODIC)
+        opened = perf_counter() - run_started
+        run = planning_run_execute(run_id=run.pk)
+        rows.append(
+            {
+                "team_id": team_id,
+                "status": run.status,
+                "seconds": perf_counter() - run_started,
+                "start_seconds": opened,
+                "solve_seconds": run.seconds or 0.0,
+                "dues": run.due_count,
+                "placed": run.placed_count,
+                "bound": run.bound or 0,
+                "over_capacity": (run.metrics or {}).get("over_capacity", 0),
+                "spread": (run.metrics or {}).get("utilisation_spread") or 0.0,
+                "own": (run.metrics or {}).get("own_caseworker_share"),
+                "error": run.error,
+            }
+        )
+        print(
+            f"team {team_id}: {run.status}, {run.placed_count}/{run.due_count} placed "
+            f"(bound {run.bound}) in {rows[-1]['seconds']:.2f} s",
+            flush=True,
+        )
+    total = perf_counter() - started
+    seconds = [row["seconds"] for row in rows]
+    placed = sum(row["placed"] for row in rows)
+    bound = sum(row["bound"] for row in rows)
+    owns = [row["own"] for row in rows if row["own"] is not None]
+    return {
+        "benchmark": "scheduling_db",
+        "database": "postgresql",
+        "customers": Customer.objects.count(),
+        "seed_seconds": seeded_seconds,
+        "teams": len(rows),
+        "failed": [row["team_id"] for row in rows if row["status"] != PlanningRunStatus.PROPOSED],
+        "dues": sum(row["dues"] for row in rows),
+        "placed": placed,
+        "bound": bound,
+        "placed_ratio": round(placed / bound, 4) if bound else 1.0,
+        "over_capacity": sum(row["over_capacity"] for row in rows),
+        "utilisation_spread": round(max((row["spread"] for row in rows), default=0.0), 4),
+        "own_caseworker_share_mean": round(sum(owns) / len(owns), 4) if owns else None,
+        "seconds_total": round(total, 2),
+        "seconds_per_team_max": round(max(seconds, default=0.0), 2),
+        "seconds_per_team_p95": round(percentile(seconds, 0.95), 2) if seconds else None,
+        "solve_seconds_total": round(sum(row["solve_seconds"] for row in rows), 2),
+        "machine": machine(),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dues", type=int, default=10_000)
@@ -297,7 +395,18 @@ def main() -> int:
     parser.add_argument(
         "--rebook", action="store_true", help="also time the rebooking link (PostgreSQL)"
     )
+    parser.add_argument(
+        "--db",
+        action="store_true",
+        help="planning runs end to end on a seeded PostgreSQL benchmark database instead",
+    )
+    parser.add_argument(
+        "--customers", type=int, default=20_000, help="--db: customers to seed when empty"
+    )
     args = parser.parse_args()
+    if args.db:
+        print_result(_db_runs(customers=args.customers, seed=args.seed))
+        return 0
 
     started = perf_counter()
     scenario = generate(

@@ -435,7 +435,24 @@ class Appointment(models.Model):
         return self.end - self.start
 
 
-class RebookingPolicy(models.Model):
+class SingletonModel(models.Model):
+    """Admin settings kept in one row (pk 1; each subclass also has a check constraint on it):
+    saving always writes that row, `load()` reads it, creating it with the defaults."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls):
+        row, _created = cls.objects.get_or_create(pk=1)
+        return row
+
+
+class RebookingPolicy(SingletonModel):
     """The admin's limits for customer rebooking. One row (pk 1); `RebookingPolicy.load()`."""
 
     max_rebookings = models.PositiveSmallIntegerField(
@@ -467,15 +484,6 @@ class RebookingPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(_("Rebooking policy"))
-
-    def save(self, *args, **kwargs) -> None:
-        self.pk = 1
-        super().save(*args, **kwargs)
-
-    @classmethod
-    def load(cls) -> "RebookingPolicy":
-        policy, _created = cls.objects.get_or_create(pk=1)
-        return policy
 
 
 class CallbackRequest(models.Model):
@@ -887,7 +895,7 @@ class GroupSession(models.Model):
 # --- planning runs ------------------------------------------------------------------------------------
 
 
-class PlanningSettings(models.Model):
+class PlanningSettings(SingletonModel):
     """The admin's planning configuration. One row (pk 1); `PlanningSettings.load()`.
 
     The weights are the integer costs of scheduling.planning.Weights; placing an invitation always
@@ -920,15 +928,6 @@ class PlanningSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("Planning settings"))
-
-    def save(self, *args, **kwargs) -> None:
-        self.pk = 1
-        super().save(*args, **kwargs)
-
-    @classmethod
-    def load(cls) -> "PlanningSettings":
-        settings_row, _created = cls.objects.get_or_create(pk=1)
-        return settings_row
 
 
 class PlanningRunStatus(models.TextChoices):
@@ -1099,7 +1098,7 @@ class PlanningRunItem(models.Model):
 # --- reminders ----------------------------------------------------------------------------------------
 
 
-class ReminderPolicy(models.Model):
+class ReminderPolicy(SingletonModel):
     """The admin's reminder settings. One row (pk 1); `ReminderPolicy.load()`. 0 turns a channel off."""
 
     email_hours_before = models.PositiveSmallIntegerField(
@@ -1123,15 +1122,6 @@ class ReminderPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(_("Reminder settings"))
-
-    def save(self, *args, **kwargs) -> None:
-        self.pk = 1
-        super().save(*args, **kwargs)
-
-    @classmethod
-    def load(cls) -> "ReminderPolicy":
-        policy, _created = cls.objects.get_or_create(pk=1)
-        return policy
 
 
 class ReminderChannel(models.TextChoices):

@@ -14,8 +14,9 @@
   single dues and slots after solving, in id / start-time order. This keeps the graph small
   (about 10 arcs per due) without changing the optimum: costs only depend on what a class shares.
   A day hub lets a due reach every suitable caseworker of its team on that day with one arc.
-- Capacity: a staff-day takes at most its scaled daily cap (`Staff.day_capacity()`: the daily cap
-  times the part-time share, rounded) and never more than its free slots; a slot takes
+- Capacity: a staff-day takes at most its scaled daily cap (`Staff.day_capacity(day)`: the daily cap
+  times the part-time share, rounded, minus the appointments already booked that day,
+  `Staff.booked`) and never more than its free slots; a slot takes
   `capacity` customers (1 for an individual slot).
 - Costs: `due_distance_per_day` per working day between the due date and the slot's day;
   `own_caseworker` when a due with a fixed caseworker goes to anyone else (the hubs carry every
@@ -75,6 +76,9 @@ REASON_NO_SLOT_IN_WINDOW = "no_slot_in_window"
 REASON_NO_CHANNEL_MATCH = "no_channel_match"
 REASON_NO_SLOT_LONG_ENOUGH = "no_slot_long_enough"
 REASON_CAPACITY_EXHAUSTED = "capacity_exhausted"
+# Set by the database side (scheduling.services_planning), never by plan(): the proposed slot was
+# taken between reading the calendars and writing the proposal.
+REASON_SLOT_TAKEN = "slot_taken"
 # Reasons a due with a fixed caseworker went to a colleague: their caseworker had fitting slots in
 # the window, but none left at an acceptable cost (taken, or farther from the due date than the
 # `own_caseworker` weight is worth) / had no fitting slot in the window (absent, busy, other team).
@@ -116,10 +120,17 @@ class Staff:
     team_id: Id
     part_time_share: float
     daily_cap: int
+    # Appointments the staff member already has, per day: ((day, count), ...). They count against
+    # the daily cap (the planner only adds up to the cap minus these).
+    booked: tuple[tuple[date, int], ...] = ()
 
-    def day_capacity(self) -> int:
-        """Individual appointments per working day: the daily cap scaled by the part-time share."""
-        return max(0, int(self.daily_cap * self.part_time_share + 0.5))
+    def day_capacity(self, day: date | None = None) -> int:
+        """Individual appointments per working day: the daily cap scaled by the part-time share;
+        for a given day minus the appointments already booked that day."""
+        scaled = max(0, int(self.daily_cap * self.part_time_share + 0.5))
+        if day is None or not self.booked:
+            return scaled
+        return max(0, scaled - sum(count for booked_day, count in self.booked if booked_day == day))
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +295,11 @@ def fingerprint(
         "today": today.isoformat(),
         "holidays": sorted(d.isoformat() for d in set(holidays)),
         "weights": weights.as_dict(),
-        "staff": [[m.id, m.team_id, m.part_time_share, m.daily_cap] for m in by_id(staff)],
+        "staff": [
+            [m.id, m.team_id, m.part_time_share, m.daily_cap]
+            + ([[[d.isoformat(), n] for d, n in sorted(m.booked)]] if m.booked else [])
+            for m in by_id(staff)
+        ],
         "slots": [
             [
                 s.id,
@@ -589,7 +604,7 @@ def _solve_team(
         calendar.classes_by_staff_day.items(), key=lambda item: (item[0][1], _id_key(item[0][0]))
     ):
         free = sum(len(c.slots) for c in slot_classes)
-        capacity = min(staff_by_id[staff_id].day_capacity(), free)
+        capacity = min(staff_by_id[staff_id].day_capacity(day), free)
         if capacity == 0:
             continue
         horizon_capacity[staff_id] += capacity
@@ -800,11 +815,11 @@ def utilisation_by_staff(
     for slot in _usable_individual(by_id.values(), today):
         per_day[(slot.staff_id, slot.day)].append(slot)
     available: dict[Id, float] = defaultdict(float)
-    for (staff_id, _day), day_slots in per_day.items():
+    for (staff_id, day), day_slots in per_day.items():
         member = members.get(staff_id)
         if member is None:
             continue
-        units = min(member.day_capacity(), len(day_slots))
+        units = min(member.day_capacity(day), len(day_slots))
         mean_minutes = sum(s.minutes for s in day_slots) / len(day_slots)
         available[staff_id] += units * mean_minutes
     booked: dict[Id, float] = defaultdict(float)
@@ -919,7 +934,7 @@ def over_capacity_count(
             per_staff_day[(slot.staff_id, slot.day)].append(slot)
             appointments[(slot.staff_id, slot.day)] += count
     for (staff_id, day), booked in per_staff_day.items():
-        problems += max(0, appointments[(staff_id, day)] - members[staff_id].day_capacity())
+        problems += max(0, appointments[(staff_id, day)] - members[staff_id].day_capacity(day))
         booked.sort(key=lambda s: s.start)
         problems += sum(1 for a, b in zip(booked, booked[1:], strict=False) if b.start < a.end)
     return problems

@@ -8,6 +8,13 @@ The checks before the write give a readable message in the common case; the cons
 The rebooking link is signed (TimestampSigner, salt "scheduling.rebook") and carries the
 appointment's id and `sequence`: it expires after the policy's lifetime and dies as soon as the
 appointment is changed (moved, rebooked, cancelled).
+
+Every move (staff: `appointment_rebook`, customer: `rebooking_choose`) reschedules the reminders
+(`services_reminders.reminders_reschedule`). If the invitation had gone out (sent or confirmed),
+the appointment goes back to "sent" and the invitation task is enqueued after commit, so the new
+invitation with the raised SEQUENCE goes out (invitation_send re-sends "sent" after a change; it
+does not send "confirmed"). The customer can confirm the new time with that invitation's link.
+Before the invitation (planned, approved) the status stays (a customer's own choice: confirmed).
 """
 
 import datetime as dt
@@ -17,12 +24,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audit.models import AuditAction, AuditChannel
 from audit.services import AuditContext, audit_record
-from cases.models import Case
+from cases.models import Case, CaseEvent
 from jobcenter.exceptions import ApplicationError, ConflictError
 from organisation.models import Role, User
 from scheduling.models import (
@@ -31,10 +40,16 @@ from scheduling.models import (
     Appointment,
     AppointmentStatus,
     CallbackRequest,
+    DeliveryStatus,
+    GroupSession,
+    GroupSessionStatus,
+    MissedAppointmentReview,
+    MissedReviewOutcome,
     RebookingPolicy,
     StaffCalendar,
 )
 from scheduling.selectors import Interval, merge_intervals, staff_busy_intervals_many
+from scheduling.services_agreements import require_case_staff
 
 REBOOK_SALT = "scheduling.rebook"
 MAX_DURATION = dt.timedelta(hours=8)
@@ -105,7 +120,11 @@ def _overlaps_active(
     )
     if exclude_id is not None:
         others = others.exclude(pk=exclude_id)
-    return others.exists()
+    # A group session the staff member hosts holds their time too (even before anyone joined).
+    hosting = GroupSession.objects.filter(
+        host_id=staff_id, status=GroupSessionStatus.OPEN, start__lt=end, end__gt=start
+    )
+    return others.exists() or hosting.exists()
 
 
 def _save_guarded(appointment: Appointment, **kwargs) -> None:
@@ -164,6 +183,37 @@ def appointment_create(
     return appointment
 
 
+# The invitation has gone out to the customer (they know the appointment and got a link).
+INVITED_STATUSES = (AppointmentStatus.SENT, AppointmentStatus.CONFIRMED)
+
+
+def _send_invitation_on_commit(appointment_id: int) -> None:
+    """The invitation task after commit: the updated invitation (or the cancellation) goes out
+    only if the change is saved."""
+    from scheduling.tasks import scheduling_invitation_send
+
+    transaction.on_commit(lambda: scheduling_invitation_send.delay(appointment_id))
+
+
+def _invitation_went_out(appointment: Appointment) -> bool:
+    """The customer has an invitation of this appointment: it was sent (or confirmed), or a
+    delivery went out while the status stayed "approved" (the letter went, the e-mail failed)."""
+    return (
+        appointment.status in INVITED_STATUSES
+        or appointment.invitation_deliveries.filter(status=DeliveryStatus.SENT).exists()
+    )
+
+
+def _after_move(appointment: Appointment, *, invited: bool) -> None:
+    """After every move: the reminders follow the new time; an invitation that went out is sent
+    again with the raised SEQUENCE (the appointment is at "sent" or "approved" for that)."""
+    from scheduling.services_reminders import reminders_reschedule
+
+    reminders_reschedule(appointment=appointment)
+    if invited:
+        _send_invitation_on_commit(appointment.pk)
+
+
 def _move(appointment: Appointment, *, start: dt.datetime, end: dt.datetime, staff: User) -> dict:
     """Set new time and staff (not saved yet); returns the audit detail of the change."""
     detail = {
@@ -203,7 +253,11 @@ def appointment_rebook(
     _check_staff(staff, appointment.case)
     if _overlaps_active(staff_id=staff.pk, start=new_start, end=new_end, exclude_id=appointment.pk):
         raise ConflictError(_taken_message())
+    invited = _invitation_went_out(appointment)
     detail = _move(appointment, start=new_start, end=new_end, staff=staff)
+    previous_status = appointment.status
+    if previous_status in INVITED_STATUSES:
+        appointment.status = AppointmentStatus.SENT
     _save_guarded(appointment)
     audit_record(
         ctx=ctx,
@@ -211,8 +265,9 @@ def appointment_rebook(
         object_type="appointment",
         object_id=appointment.pk,
         customer_id=appointment.case.customer_id,
-        detail={"rebooked": detail},
+        detail={"rebooked": detail, "status": {"from": previous_status, "to": appointment.status}},
     )
+    _after_move(appointment, invited=invited)
     return appointment
 
 
@@ -371,6 +426,10 @@ def _free_slots(
         .values_list("staff_id", "start", "end")
     ):
         busy[staff_id] = [*busy[staff_id], (slot_start, slot_end)]
+    for staff_id, slot_start, slot_end in GroupSession.objects.filter(
+        host__in=staff, status=GroupSessionStatus.OPEN, start__lt=end, end__gt=start
+    ).values_list("host_id", "start", "end"):
+        busy[staff_id] = [*busy[staff_id], (slot_start, slot_end)]
     duration = appointment.duration
     tz = ZoneInfo(settings.TIME_ZONE)
     slots: list[Slot] = []
@@ -471,8 +530,17 @@ def rebooking_choose(
         appointment=appointment, staff=staff, start=start, now=now
     ):
         raise ConflictError(_taken_message())
+    invited = _invitation_went_out(appointment)
     detail = _move(appointment, start=start, end=start + appointment.duration, staff=staff)
-    appointment.status = AppointmentStatus.CONFIRMED
+    previous_status = appointment.status
+    # Chosen by the customer: confirmed, unless an invitation had gone out already. Then the new
+    # invitation (with the raised SEQUENCE) must go out, which invitation_send does from "sent"
+    # (or "approved": the letter went out but the e-mail failed); the customer can confirm the
+    # new time with the link of that invitation.
+    if previous_status in INVITED_STATUSES:
+        appointment.status = AppointmentStatus.SENT
+    elif not invited:
+        appointment.status = AppointmentStatus.CONFIRMED
     appointment.rebook_count += 1
     _save_guarded(appointment)
     audit_record(
@@ -481,8 +549,12 @@ def rebooking_choose(
         object_type="appointment",
         object_id=appointment.pk,
         customer_id=appointment.case.customer_id,
-        detail={"rebooked_by_customer": detail},
+        detail={
+            "rebooked_by_customer": detail,
+            "status": {"from": previous_status, "to": appointment.status},
+        },
     )
+    _after_move(appointment, invited=invited)
     return appointment
 
 
@@ -509,3 +581,309 @@ def rebooking_callback(
         detail={"appointment_id": appointment.pk},
     )
     return request
+
+
+# --- cancelling, outcomes and missed appointments ---------------------------------------------------
+#
+# The rules (issue 5, "the system never reduces benefits or sanctions on its own"):
+# - An outcome (attended, missed, excused) is recorded by a person of the case's team, only once
+#   the appointment has begun, and only for an appointment that was approved (the invitation went
+#   or was to go out): approved, sent or confirmed. A recorded outcome can be corrected to another
+#   one (audited with both values).
+# - "missed" opens one MissedAppointmentReview for the caseworker (once per appointment, even if
+#   the outcome is corrected back and forth) and sets Case.missed_appointment_pending, which puts
+#   the case into the work queue's "missed appointment to review" category.
+# - Correcting a missed appointment to attended or excused closes nothing by itself: an open
+#   review stays open until a person decides it (e.g. "no further action: recorded by mistake"),
+#   so no judgement is ever made by the system.
+# - Deciding a review records the person's decision (good reason, hearing started, no further
+#   action) and clears the case's flag when no open review remains. Nothing here reduces benefits
+#   or starts a sanction: a hearing is something the caseworker starts outside this system.
+
+OUTCOME_STATUSES = (AppointmentStatus.ATTENDED, AppointmentStatus.MISSED, AppointmentStatus.EXCUSED)
+# An appointment whose outcome can be recorded (besides correcting a recorded one).
+AWAITING_OUTCOME_STATUSES = (
+    AppointmentStatus.APPROVED,
+    AppointmentStatus.SENT,
+    AppointmentStatus.CONFIRMED,
+)
+MAX_NOTE_LENGTH = 2000
+
+
+def _require_case_staff(ctx: AuditContext, case: Case) -> None:
+    require_case_staff(ctx, case)
+
+
+def _when(value: dt.datetime) -> str:
+    """Date and time for a timeline entry, local and in the active language's format."""
+    return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+
+
+def _case_event(ctx: AuditContext, case: Case, summary: str, data: dict) -> None:
+    actor = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
+    CaseEvent.objects.create(
+        case=case,
+        # No kind of its own in cases.models.CaseEvent.Kind: appointments are contacts.
+        kind=CaseEvent.Kind.CONTACT,
+        actor=actor,
+        summary=summary[:300],
+        data=data,
+    )
+
+
+def _lock_appointment(appointment_id: int) -> Appointment:
+    # Locked until commit: two people recording at once write one after the other.
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("case", "staff")
+        .get(pk=appointment_id)
+    )
+
+
+def _case_flag_refresh(case: Case) -> None:
+    """Case.missed_appointment_pending is true exactly while the case has an open review."""
+    pending = MissedAppointmentReview.objects.filter(case=case, outcome="").exists()
+    if case.missed_appointment_pending != pending:
+        case.missed_appointment_pending = pending
+        case.save(update_fields=["missed_appointment_pending", "updated_at"])
+
+
+@transaction.atomic
+def appointment_cancel(*, ctx: AuditContext, appointment_id: int, reason: str) -> Appointment:
+    """Cancel an active appointment with a reason. Its links die (the sequence rises), its
+    reminders are cancelled, and a customer who had the invitation gets the cancellation."""
+    appointment = _lock_appointment(appointment_id)
+    _require_case_staff(ctx, appointment.case)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            _("Please give a reason for the cancellation."),
+            extra={"fields": {"reason": [_("Please give a reason for the cancellation.")]}},
+        )
+    if len(reason) > MAX_REASON_LENGTH:
+        message = _("Please keep the reason under %(count)s characters.") % {
+            "count": MAX_REASON_LENGTH
+        }
+        raise ApplicationError(message, extra={"fields": {"reason": [message]}})
+    if not appointment.is_active:
+        raise ApplicationError(
+            _("Only a planned, approved, sent or confirmed appointment can be cancelled.")
+        )
+    previous_status = appointment.status
+    invited = _invitation_went_out(appointment)
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.sequence += 1
+    appointment.save(update_fields=["status", "sequence", "updated_at"])
+    from scheduling.services_reminders import reminders_cancel_for
+
+    reminders_cancel_for(appointment=appointment)
+    if invited:
+        # The customer had the invitation: the cancellation (METHOD:CANCEL) goes out after commit.
+        _send_invitation_on_commit(appointment.pk)
+    audit_record(
+        ctx=ctx,
+        action=AuditAction.UPDATE,
+        object_type="appointment",
+        object_id=appointment.pk,
+        customer_id=appointment.case.customer_id,
+        detail={
+            "status": {"from": previous_status, "to": appointment.status},
+            "reason": reason,
+            "sequence": appointment.sequence,
+        },
+    )
+    _case_event(
+        ctx,
+        appointment.case,
+        _("Appointment on %(when)s cancelled: %(reason)s")
+        % {"when": _when(appointment.start), "reason": reason},
+        {"appointment_id": appointment.pk, "status": appointment.status},
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_outcome_set(
+    *,
+    ctx: AuditContext,
+    appointment_id: int,
+    outcome: str,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Record whether the customer came (attended), did not come (missed) or had excused
+    themselves (excused). See the rules above; never a sanction."""
+    now = now or timezone.now()
+    appointment = _lock_appointment(appointment_id)
+    case = appointment.case
+    _require_case_staff(ctx, case)
+    if outcome not in OUTCOME_STATUSES:
+        message = _("Choose attended, missed or excused.")
+        raise ApplicationError(message, extra={"fields": {"outcome": [message]}})
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE_LENGTH:
+        message = _("Please keep the note under %(count)s characters.") % {"count": MAX_NOTE_LENGTH}
+        raise ApplicationError(message, extra={"fields": {"note": [message]}})
+    previous_status = appointment.status
+    if previous_status == outcome:
+        return appointment  # recorded already (a double click): nothing to do
+    if previous_status not in (*AWAITING_OUTCOME_STATUSES, *OUTCOME_STATUSES):
+        if previous_status == AppointmentStatus.PLANNED:
+            raise ApplicationError(
+                _(
+                    "This appointment was never approved, so the customer was not invited: "
+                    "there is no outcome to record."
+                )
+            )
+        raise ApplicationError(
+            _("A cancelled or rebooked appointment has no outcome (status now: %(status)s).")
+            % {"status": appointment.get_status_display()}
+        )
+    if now < appointment.start:
+        raise ApplicationError(
+            _("The outcome can only be recorded once the appointment has begun.")
+        )
+    appointment.status = outcome
+    appointment.save(update_fields=["status", "updated_at"])
+    review = None
+    if outcome == AppointmentStatus.MISSED:
+        review, _created = MissedAppointmentReview.objects.get_or_create(
+            appointment=appointment, defaults={"case": case}
+        )
+    # Lock the case row for its flag (another review may be decided at the same moment).
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    _case_flag_refresh(case)
+    audit_record(
+        ctx=ctx,
+        action=AuditAction.UPDATE,
+        object_type="appointment",
+        object_id=appointment.pk,
+        customer_id=case.customer_id,
+        detail={
+            "status": {"from": previous_status, "to": outcome},
+            "note": note,
+            "correction": previous_status in OUTCOME_STATUSES,
+            "missed_review_id": review.pk if review else None,
+        },
+    )
+    when = _when(appointment.start)
+    if outcome == AppointmentStatus.MISSED:
+        summary = _("Appointment on %(when)s missed: to review (good reason? hearing?)")
+    elif outcome == AppointmentStatus.ATTENDED:
+        summary = _("Appointment on %(when)s attended")
+    else:
+        summary = _("Appointment on %(when)s excused")
+    _case_event(
+        ctx,
+        case,
+        summary % {"when": when},
+        {"appointment_id": appointment.pk, "status": outcome, "note": note},
+    )
+    return appointment
+
+
+@transaction.atomic
+def missed_review_decide(
+    *, ctx: AuditContext, review_id: int, outcome: str, note: str = ""
+) -> MissedAppointmentReview:
+    """The caseworker's decision on a missed appointment: a good reason, a hearing started, or no
+    further action. Recorded once; the system itself never sanctions."""
+    review = (
+        MissedAppointmentReview.objects.select_for_update(of=("self",))
+        .select_related("appointment", "case")
+        .get(pk=review_id)
+    )
+    _require_case_staff(ctx, review.case)
+    note = (note or "").strip()
+    errors: dict[str, list[str]] = {}
+    if outcome not in MissedReviewOutcome.values:
+        errors["outcome"] = [_("Choose a decision: good reason, hearing or no further action.")]
+    elif outcome in (MissedReviewOutcome.HEARING, MissedReviewOutcome.NO_ACTION) and not note:
+        errors["note"] = [_("Please add a note: why a hearing, or why no further action.")]
+    if len(note) > MAX_NOTE_LENGTH:
+        errors["note"] = [
+            _("Please keep the note under %(count)s characters.") % {"count": MAX_NOTE_LENGTH}
+        ]
+    if errors:
+        raise ApplicationError(next(iter(errors.values()))[0], extra={"fields": errors})
+    if not review.is_open:
+        raise ConflictError(_("This missed appointment has already been decided."))
+    review.outcome = outcome
+    review.note = note
+    review.decided_by = ctx.actor
+    review.decided_at = timezone.now()
+    review.full_clean()
+    review.save()
+    case = Case.objects.select_for_update().get(pk=review.case_id)
+    _case_flag_refresh(case)
+    audit_record(
+        ctx=ctx,
+        action=AuditAction.UPDATE,
+        object_type="missed_appointment_review",
+        object_id=review.pk,
+        customer_id=case.customer_id,
+        detail={"outcome": outcome, "note": note, "appointment_id": review.appointment_id},
+    )
+    _case_event(
+        ctx,
+        case,
+        _("Missed appointment on %(when)s decided: %(outcome)s")
+        % {
+            "when": _when(review.appointment.start),
+            "outcome": MissedReviewOutcome(outcome).label,
+        },
+        {"missed_review_id": review.pk, "outcome": outcome},
+    )
+    return review
+
+
+@transaction.atomic
+def appointment_confirm_by_customer(*, token: str, ip_address: str | None = None) -> Appointment:
+    """The customer confirms the appointment of their invitation through its link (sent →
+    confirmed). Confirming again changes nothing."""
+    appointment = rebooking_token_read(token, for_update=True)
+    if appointment.status == AppointmentStatus.CONFIRMED:
+        return appointment
+    if appointment.status != AppointmentStatus.SENT:
+        raise ApplicationError(
+            _("This appointment cannot be confirmed online. Please contact your jobcenter.")
+        )
+    appointment.status = AppointmentStatus.CONFIRMED
+    appointment.save(update_fields=["status", "updated_at"])
+    audit_record(
+        ctx=_customer_ctx(ip_address),
+        action=AuditAction.UPDATE,
+        object_type="appointment",
+        object_id=appointment.pk,
+        customer_id=appointment.case.customer_id,
+        detail={"confirmed_by_customer": True, "sequence": appointment.sequence},
+    )
+    return appointment
+
+
+# --- reads for the case page and the API ------------------------------------------------------------
+
+
+def appointment_list_for_case(*, case: Case):
+    """The case's appointments, newest first, with the number of invitation deliveries and the
+    missed-appointment review (one query)."""
+    return (
+        Appointment.objects.filter(case=case)
+        .select_related("staff", "missed_review", "missed_review__decided_by")
+        .annotate(
+            deliveries_sent=Count(
+                "invitation_deliveries",
+                filter=Q(invitation_deliveries__status=DeliveryStatus.SENT),
+            ),
+            deliveries_total=Count("invitation_deliveries"),
+        )
+        .order_by("-start", "-id")
+    )
+
+
+def missed_review_list_open(*, case: Case):
+    return (
+        MissedAppointmentReview.objects.filter(case=case, outcome="")
+        .select_related("appointment", "appointment__staff")
+        .order_by("created_at", "id")
+    )

@@ -41,7 +41,12 @@ def test_with_redis_url_tasks_go_to_the_broker():
         "{'profiling-reprofile-due': {'task': 'profiling.tasks.profiling_reprofile_due', "
         "'schedule': <crontab: 30 2 * * * (m/h/dM/MY/d)>}, "
         "'scheduling-calendars-sync': {'task': 'scheduling.tasks.scheduling_calendars_sync', "
-        "'schedule': <crontab: */15 * * * * (m/h/dM/MY/d)>}} False",
+        "'schedule': <crontab: */15 * * * * (m/h/dM/MY/d)>}, "
+        "'scheduling-planning-runs': {'task': "
+        "'scheduling.tasks.scheduling_planning_runs_periodic', "
+        "'schedule': <crontab: 15 3 * * * (m/h/dM/MY/d)>}, "
+        "'scheduling-reminders-send': {'task': 'scheduling.tasks.scheduling_reminders_send', "
+        "'schedule': <crontab: */5 * * * * (m/h/dM/MY/d)>}} False",
     ]
 
 

@@ -205,6 +205,17 @@ DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="jobcenter@loc
 SITE_URL = env.str("DJANGO_SITE_URL", default="").rstrip("/")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# SMS reminders (issue 5): a dotted path to a scheduling.sms.SmsBackend. The default writes each SMS
+# to the log (demo, development; in production a WARNING per SMS says no gateway is configured).
+# scheduling.sms.HttpSmsBackend POSTs JSON {"to", "text", "sender"} to the gateway with a bearer token.
+SMS_BACKEND = env.str("DJANGO_SMS_BACKEND", default="scheduling.sms.LogSmsBackend")
+SMS_GATEWAY_URL = env.str("DJANGO_SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env.str("DJANGO_SMS_GATEWAY_TOKEN", default="")
+SMS_SENDER = env.str("DJANGO_SMS_SENDER", default="Jobcenter")
+SMS_GATEWAY_TIMEOUT = env_int("DJANGO_SMS_GATEWAY_TIMEOUT", 10)
+if SMS_GATEWAY_URL and not SMS_GATEWAY_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("DJANGO_SMS_GATEWAY_URL must be an http(s):// address.")
+
 # Redis: the Celery broker. Without it, and only then, tasks run in-process.
 REDIS_URL = env_redis_url("REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
