@@ -23,6 +23,7 @@ from tests.browser.helpers import (
     screenshot,
 )
 from tests.scheduling.factories_planning import calendar_for, due_case, make_staff
+from tests.scheduling.test_invitations import german_v1_install
 
 pytestmark = [
     pytest.mark.browser,
@@ -44,6 +45,7 @@ def test_a_team_lead_plans_and_decides_in_the_browser(
     team,
     team_lead,
 ):
+    german_v1_install()  # the migration's template; another transactional test may have flushed it
     calendar_for(team_lead, working_hours=ALL_WEEK)
     make_staff(team, "anna", working_hours=ALL_WEEK)
     for _ in range(3):
