@@ -4,6 +4,7 @@ import datetime as dt
 import uuid
 
 import pytest
+import time_machine
 from caldav import DAVClient
 from django.utils import translation
 
@@ -257,8 +258,10 @@ def test_the_periodic_task_sends_one_sync_per_consenting_staff_member(team, remo
     )
     StaffCalendar.objects.create(user=not_agreed, ics_url=remote_calendar.url)
 
-    # Eager in tests: the per-user tasks run inline; on a worker they run side by side.
-    assert scheduling_calendars_sync.delay().get() == 2
+    # Eager in tests: the per-user tasks run inline; on a worker they run side by side. The task
+    # reads from "now" on: the clock is set so that the event lies ahead.
+    with time_machine.travel(NOW):
+        assert scheduling_calendars_sync.delay().get() == 2
 
     assert len(busy(ok)) == 1
     assert busy(not_agreed) == []
