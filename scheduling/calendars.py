@@ -1,6 +1,6 @@
 """Reading and writing iCalendar data (RFC 5545): pure functions, no database, no network.
 
-Reading turns a staff member's calendar (an ICS file, a feed or the events of a CalDAV server) into
+Reading turns a staff member's calendar (an ICS file, a feed, the free/busy answer or the events of a CalDAV server) into
 busy intervals: only the times, never what the event is about. Writing builds the private feed of a
 staff member's appointments (METHOD:PUBLISH) and the ICS file of a single invitation
 (METHOD:REQUEST, stable UID, SEQUENCE raised by the caller on every change).
@@ -73,7 +73,38 @@ def _occurrence_interval(event, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime
 def _blocks_time(event) -> bool:
     if str(event.get("STATUS", "")).upper() == "CANCELLED":
         return False
+    # Outlook/Exchange write the shown status here (FREE, TENTATIVE, BUSY, OOF, ...); when present it
+    # decides, because Outlook's "free" events do not always carry TRANSP:TRANSPARENT. Anything but
+    # FREE blocks (unknown values too: better no appointment than one in a busy time).
+    busy_status = event.get("X-MICROSOFT-CDO-BUSYSTATUS")
+    if busy_status is not None and str(busy_status).strip():
+        return str(busy_status).strip().upper() != "FREE"
     return str(event.get("TRANSP", "OPAQUE")).upper() != "TRANSPARENT"
+
+
+def _freebusy_intervals(
+    calendar, tz: dt.tzinfo, window_start: dt.datetime, window_end: dt.datetime
+) -> list[BusyInterval]:
+    """The busy periods of the VFREEBUSY components (RFC 5545 3.6.4, 3.8.2.6).
+
+    FREEBUSY holds one or more periods, each start/end or start/duration; FBTYPE BUSY (the
+    default), BUSY-TENTATIVE, BUSY-UNAVAILABLE and unknown types block, FREE does not. This is
+    what a CalDAV free-busy-query answers and what Outlook publishes as a .vfb file.
+    """
+    intervals = []
+    for component in calendar.walk("VFREEBUSY"):
+        values = component.get("FREEBUSY")
+        if values is None:
+            continue
+        for period in values if isinstance(values, list) else [values]:
+            if str(period.params.get("FBTYPE", "BUSY")).upper() == "FREE":
+                continue
+            start = _as_aware(period.start, tz)
+            end = start + period.duration if period.by_duration else _as_aware(period.end, tz)
+            if end <= start or start >= window_end or end <= window_start:
+                continue
+            intervals.append(BusyInterval(start, end))
+    return intervals
 
 
 def ics_too_big() -> CalendarDataError:
@@ -98,11 +129,16 @@ def ics_parse_busy(
     """The busy intervals of an ICS file that overlap [window_start, window_end), sorted by start.
 
     Recurring events are expanded inside the window (with their exceptions and EXDATEs), all-day
-    events block whole days in `default_tz`, floating times are read in `default_tz`, TZID times in
-    their time zone. Transparent ("free") and cancelled events block nothing. Raises
-    CalendarDataError for malformed, oversized or overfull data; nothing is half-read.
+    events block whole days in `default_tz`, floating times are read in X-WR-TIMEZONE or else
+    `default_tz`, TZID times in their time zone: an own VTIMEZONE, an IANA name, or a Windows name
+    such as "W. Europe Standard Time" (icalendar maps those; an unknown TZID without VTIMEZONE
+    is read as floating). Transparent ("free"), Outlook-"free" (X-MICROSOFT-CDO-BUSYSTATUS:FREE)
+    and cancelled events block nothing. VFREEBUSY periods (free/busy data, Outlook .vfb files)
+    block unless FBTYPE=FREE. Raises CalendarDataError for malformed, oversized or overfull data;
+    nothing is half-read.
     """
     ics_check_size(data)
+    data = _utf8(data)
     tz = ZoneInfo(default_tz)
     try:
         calendars = icalendar.Calendar.from_ical(data, multiple=True)
@@ -121,6 +157,7 @@ def ics_parse_busy(
             )
         _check_recurrences(calendar)
         try:
+            intervals.extend(_freebusy_intervals(calendar, tz, window_start, window_end))
             # between() rather than after(): after() walks long series slowly from their start.
             occurrences = recurring_ical_events.of(calendar).between(window_start, window_end)
             for event in occurrences:
@@ -144,8 +181,28 @@ def ics_parse_busy(
             raise CalendarDataError(
                 _("The calendar file could not be read: %(error)s") % {"error": _short(error)}
             ) from error
+    if len(intervals) > MAX_OCCURRENCES:
+        raise CalendarDataError(
+            _(
+                "The calendar has too many appointments in the next weeks: at most "
+                "%(limit)s are allowed."
+            )
+            % {"limit": MAX_OCCURRENCES}
+        )
     intervals.sort(key=lambda item: (item.start, item.end))
     return intervals
+
+
+def _utf8(data: bytes) -> bytes:
+    """The data as UTF-8 without byte order mark (Windows tools write one, some even UTF-16)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as error:
+            raise CalendarDataError(
+                _("The calendar file could not be read: %(error)s") % {"error": _short(error)}
+            ) from error
+    return data.removeprefix(b"\xef\xbb\xbf")
 
 
 # Rules that repeat more often than hourly make the expansion run for minutes (FREQ=SECONDLY from

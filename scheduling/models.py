@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.models import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
 from cases.models import Channel
+from scheduling.credentials import secret_decrypt, secret_encrypt
 
 # The channels a staff member can offer for appointments (digital and letter are no appointments).
 CALENDAR_CHANNELS = (Channel.IN_PERSON, Channel.PHONE, Channel.VIDEO, Channel.OUTREACH)
@@ -140,8 +141,11 @@ class StaffCalendar(models.Model):
     )
     caldav_url = models.URLField(_("CalDAV address"), max_length=500, blank=True)
     caldav_username = models.CharField(_("CalDAV user name"), max_length=200, blank=True)
-    # Stored as entered (the sync needs it back); never shown in forms, the admin or the API.
-    caldav_password = models.CharField(_("CalDAV password"), max_length=500, blank=True)
+    # Fernet-encrypted (scheduling/credentials.py); read and set it through `caldav_password`.
+    # Never shown in forms, the admin or the API, never written to logs or audit rows.
+    caldav_password_encrypted = models.TextField(
+        _("CalDAV password (encrypted)"), blank=True, editable=False
+    )
     ics_url = models.URLField(_("ICS feed address"), max_length=500, blank=True)
     last_sync_at = models.DateTimeField(_("last synced"), null=True, blank=True)
     last_sync_status = models.CharField(
@@ -198,6 +202,20 @@ class StaffCalendar(models.Model):
     @property
     def has_source(self) -> bool:
         return bool(self.caldav_url or self.ics_url)
+
+    @property
+    def caldav_password(self) -> str:
+        """The plain CalDAV password ("" if none). Raises SecretUnreadableError when no key fits."""
+        return secret_decrypt(self.caldav_password_encrypted)
+
+    @caldav_password.setter
+    def caldav_password(self, plain: str) -> None:
+        self.caldav_password_encrypted = secret_encrypt(plain)
+
+    @property
+    def has_caldav_password(self) -> bool:
+        """Whether a password is stored, without decrypting it (for pages and the API)."""
+        return bool(self.caldav_password_encrypted)
 
     @property
     def weekly_minutes(self) -> int:

@@ -7,12 +7,15 @@ calendar is given or withdrawn only by the staff member; withdrawing deletes the
 Sync semantics: busy times of one source (CalDAV, ICS feed, upload) are REPLACED in one transaction
 only after the fetch of that source succeeded completely; on any failure the previous busy times
 stay, the calendar records last_sync_status="error" with a readable message, and the error is raised.
+CalDAV is asked for free/busy first and read as events only where the server has no free/busy
+query. Every address staff enter is checked by scheduling.urlguard when saved and when fetched.
 """
 
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 
 import holidays as holidays_lib
 from django.conf import settings
@@ -28,6 +31,7 @@ from jobcenter.exceptions import ApplicationError
 from organisation.models import Role, User
 from scheduling import calendars
 from scheduling.calendars import BusyInterval, CalendarDataError, ics_parse_busy, ics_too_big
+from scheduling.credentials import SecretUnreadableError, secret_encrypt, secret_needs_rotation
 from scheduling.models import (
     Absence,
     AbsenceKind,
@@ -36,6 +40,13 @@ from scheduling.models import (
     StaffCalendar,
     SyncStatus,
     feed_token_new,
+)
+from scheduling.urlguard import (
+    ResponseTooBigError,
+    UrlRefusedError,
+    guarded_session,
+    url_check,
+    url_normalize,
 )
 
 logger = logging.getLogger(__name__)
@@ -54,6 +65,8 @@ SETTINGS_FIELDS = (
     "caldav_username",
     "ics_url",
 )
+# Addresses the worker fetches: checked against scheduling.urlguard when saved and when fetched.
+URL_FIELDS = ("caldav_url", "ics_url")
 CONSENT_TEXT = gettext_lazy(
     "I agree that the jobcenter reads the busy times (start and end only, no titles or details) "
     "from the calendars I enter here, and plans appointments with customers in my free working "
@@ -155,11 +168,13 @@ def staff_calendar_update(
     for name, value in data.items():
         if name == "part_time_share" and value is not None:
             value = Decimal(str(value))
+        if name in URL_FIELDS:
+            value = url_normalize(value or "")
         if getattr(calendar, name) != value:
             setattr(calendar, name, value)
             changed.append(name)
-    if caldav_password is not None and caldav_password != calendar.caldav_password:
-        calendar.caldav_password = caldav_password
+    if caldav_password is not None and _password_differs(calendar, caldav_password):
+        calendar.caldav_password = caldav_password  # encrypted by the model's property
         changed.append("caldav_password")
     try:
         calendar.full_clean()
@@ -169,6 +184,10 @@ def staff_calendar_update(
             % {"reason": _validation_message(error)},
             extra={"fields": error.message_dict if hasattr(error, "error_dict") else {}},
         ) from error
+    # After the cheap checks: this one resolves host names. The fetch checks again (DNS changes).
+    for name in URL_FIELDS:
+        if name in changed and getattr(calendar, name):
+            setattr(calendar, name, _url_checked(name, getattr(calendar, name)))
     if changed:
         calendar.save()
         # Field names only: the password (and any value) never goes into the log.
@@ -180,6 +199,27 @@ def staff_calendar_update(
             detail={"user_id": user_id, "fields": sorted(changed)},
         )
     return calendar
+
+
+def _url_checked(name: str, url: str) -> str:
+    """The address as it will be fetched (webcal:// becomes https://), or an error on the field."""
+    try:
+        return url_check(url)
+    except UrlRefusedError as error:
+        label = StaffCalendar._meta.get_field(name).verbose_name
+        raise ApplicationError(
+            _("%(field)s: %(reason)s") % {"field": label, "reason": error.message},
+            extra={"fields": {name: [error.message]}},
+        ) from error
+
+
+def _password_differs(calendar: StaffCalendar, password: str) -> bool:
+    if not calendar.has_caldav_password:
+        return password != ""
+    try:
+        return calendar.caldav_password != password
+    except SecretUnreadableError:
+        return True  # the stored one is lost anyway: replacing or removing it is a change
 
 
 @transaction.atomic
@@ -310,6 +350,8 @@ class SyncResult:
     user_id: int
     counts: dict[str, int] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    # How each source was read where there is a choice: {"caldav": "free-busy" or "events"}.
+    methods: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -320,24 +362,90 @@ def _sync_window(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     return now, now + dt.timedelta(weeks=SYNC_WEEKS)
 
 
+class CaldavMethod(StrEnum):
+    """How the busy times of a CalDAV account were read (shown in the sync status)."""
+
+    FREE_BUSY = "free-busy"
+    EVENTS = "events"
+
+
+# The most a CalDAV answer may carry: the calendar data plus its XML envelope (and escaping).
+CALDAV_MAX_RESPONSE_BYTES = 2 * calendars.MAX_ICS_BYTES + 1024 * 1024
+FETCH_MAX_REDIRECTS = 3
+
+
+def _caldav_password(calendar: StaffCalendar) -> str:
+    try:
+        return calendar.caldav_password
+    except SecretUnreadableError:
+        raise CalendarSyncError(
+            _(
+                "The stored CalDAV password can no longer be read (the server's key was changed). "
+                "Please enter the CalDAV password again."
+            )
+        ) from None
+
+
+def _caldav_free_busy(remote, start: dt.datetime, end: dt.datetime) -> bytes | None:
+    """The VFREEBUSY answer of a free-busy-query REPORT (RFC 4791 7.10), None if unsupported.
+
+    Only the busy periods come back, never titles (data minimisation), and it works where the
+    server lets the account see free/busy but not the events. Servers without it answer with
+    403, 404, 501 or an XML error (caldav raises a DAVError), or with something not iCalendar.
+    """
+    from caldav.lib import error as caldav_error
+
+    try:
+        answer = remote.freebusy_request(start, end)
+    except caldav_error.DAVError:
+        return None
+    data = answer.data if answer is not None else None
+    data = data.encode() if isinstance(data, str) else (data or b"")
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:64].upper()
+    if not head.startswith(b"BEGIN:VCALENDAR") or b"VFREEBUSY" not in data.upper():
+        return None
+    return data
+
+
 def _fetch_caldav(
     calendar: StaffCalendar, start: dt.datetime, end: dt.datetime
-) -> list[BusyInterval]:
-    """Busy times of every calendar of the CalDAV account; raises CalendarSyncError/CalendarDataError."""
+) -> tuple[list[BusyInterval], str]:
+    """Busy times of every calendar of the CalDAV account, and the CaldavMethod used.
+
+    Free/busy first, events where the server offers no free/busy query. Raises CalendarSyncError
+    (server, login, refused address) or CalendarDataError (malformed or oversized data).
+    """
     from caldav import DAVClient
     from caldav.lib import error as caldav_error
 
+    url = _fetch_url_checked(calendar.caldav_url, _("CalDAV address"))
     client = DAVClient(
-        url=calendar.caldav_url,
+        url=url,
         username=calendar.caldav_username,
-        password=calendar.caldav_password,
+        password=_caldav_password(calendar),
         timeout=FETCH_TIMEOUT_SECONDS,
     )
+    # Every request the client makes (the address typed in, the calendar home and calendar
+    # addresses the server names, redirects) goes through the guard, with a size limit.
+    client.session.close()
+    client.session = guarded_session(
+        max_redirects=FETCH_MAX_REDIRECTS, max_bytes=CALDAV_MAX_RESPONSE_BYTES
+    )
     intervals: list[BusyInterval] = []
+    methods: set[str] = set()
     total = 0
     try:
         principal = client.principal()
         for remote in principal.calendars():
+            data = _caldav_free_busy(remote, start, end)
+            if data is not None:
+                methods.add(CaldavMethod.FREE_BUSY)
+                total += len(data)
+                if total > calendars.MAX_ICS_BYTES:
+                    raise ics_too_big()
+                intervals.extend(ics_parse_busy(data, window_start=start, window_end=end))
+                continue
+            methods.add(CaldavMethod.EVENTS)
             for event in remote.search(start=start, end=end, event=True, expand=False):
                 data = event.data
                 data = data.encode() if isinstance(data, str) else data
@@ -345,9 +453,23 @@ def _fetch_caldav(
                 if total > calendars.MAX_ICS_BYTES:
                     raise ics_too_big()
                 intervals.extend(ics_parse_busy(data, window_start=start, window_end=end))
-    except CalendarDataError:
+    except (CalendarDataError, CalendarSyncError):
         raise
+    except UrlRefusedError as error:
+        raise CalendarSyncError(
+            _("The CalDAV server led to an address that is not allowed: %(reason)s")
+            % {"reason": error.message}
+        ) from error
+    except ResponseTooBigError as error:
+        raise ics_too_big() from error
     except caldav_error.AuthorizationError as error:
+        if "forbidden" in str(error.reason).lower():
+            raise CalendarSyncError(
+                _(
+                    "The CalDAV server does not let this account read the calendar (neither "
+                    "free/busy times nor events)."
+                )
+            ) from error
         raise CalendarSyncError(
             _("The CalDAV server refused the login. Check the user name and password.")
         ) from error
@@ -356,22 +478,33 @@ def _fetch_caldav(
             _("The CalDAV server could not be read: %(error)s") % {"error": _short(error)}
         ) from error
     finally:
-        close = getattr(client, "close", None)
-        if close is not None:
-            close()
+        client.close()
     intervals.sort(key=lambda item: (item.start, item.end))
-    return intervals
+    method = CaldavMethod.EVENTS if CaldavMethod.EVENTS in methods else CaldavMethod.FREE_BUSY
+    return intervals, method
+
+
+def _fetch_url_checked(url: str, label: str) -> str:
+    """The address checked again at fetch time (its DNS answer may have changed since saving)."""
+    try:
+        return url_check(url)
+    except UrlRefusedError as error:
+        raise CalendarSyncError(
+            _("%(field)s: %(reason)s") % {"field": label, "reason": error.message}
+        ) from error
 
 
 def _fetch_ics_url(url: str, start: dt.datetime, end: dt.datetime) -> list[BusyInterval]:
+    """The busy times of an ICS feed (events and/or VFREEBUSY, such as an Outlook .vfb file).
+
+    Redirects: at most FETCH_MAX_REDIRECTS, each checked by the guard before it is followed.
+    """
     import requests
 
-    if url.startswith("webcal://"):
-        url = "https://" + url.removeprefix("webcal://")
-    if not url.startswith(("http://", "https://")):
-        raise CalendarSyncError(_("The ICS feed address must start with http:// or https://."))
+    url = _fetch_url_checked(url, _("ICS feed address"))
+    session = guarded_session(max_redirects=FETCH_MAX_REDIRECTS)
     try:
-        response = requests.get(url, timeout=FETCH_TIMEOUT_SECONDS, stream=True)
+        response = session.get(url, timeout=FETCH_TIMEOUT_SECONDS, stream=True)
         if response.status_code in (401, 403):
             raise CalendarSyncError(
                 _("The ICS feed refused access (HTTP %(status)s).")
@@ -390,10 +523,22 @@ def _fetch_ics_url(url: str, start: dt.datetime, end: dt.datetime) -> list[BusyI
         response.close()
     except CalendarSyncError:
         raise
+    except UrlRefusedError as error:
+        raise CalendarSyncError(
+            _("The ICS feed led to an address that is not allowed: %(reason)s")
+            % {"reason": error.message}
+        ) from error
+    except requests.TooManyRedirects as error:
+        raise CalendarSyncError(
+            _("The ICS feed redirected more than %(count)s times; it was not read.")
+            % {"count": FETCH_MAX_REDIRECTS}
+        ) from error
     except Exception as error:  # connection refused, timeouts, TLS errors
         raise CalendarSyncError(
             _("The ICS feed could not be read: %(error)s") % {"error": _short(error)}
         ) from error
+    finally:
+        session.close()
     if size > calendars.MAX_ICS_BYTES:
         raise ics_too_big()
     return ics_parse_busy(b"".join(chunks), window_start=start, window_end=end)
@@ -454,8 +599,14 @@ def calendar_sync(*, user_id: int, now: dt.datetime | None = None) -> SyncResult
     start, end = _sync_window(now)
     result = SyncResult(user_id=user_id)
     sources = []
+
+    def fetch_caldav() -> list[BusyInterval]:
+        intervals, result.methods[BusySource.CALDAV] = _fetch_caldav(calendar, start, end)
+        _password_rotate(calendar)
+        return intervals
+
     if calendar.caldav_url:
-        sources.append((BusySource.CALDAV, lambda: _fetch_caldav(calendar, start, end)))
+        sources.append((BusySource.CALDAV, fetch_caldav))
     if calendar.ics_url:
         sources.append((BusySource.ICS, lambda: _fetch_ics_url(calendar.ics_url, start, end)))
     if not sources:
@@ -482,14 +633,28 @@ def calendar_sync(*, user_id: int, now: dt.datetime | None = None) -> SyncResult
             extra={"counts": result.counts, "errors": result.errors},
         ) from first_error
     total = sum(result.counts.values())
-    _record_status(
-        user_id=user_id,
-        now=now,
-        status=SyncStatus.OK,
-        message=ngettext("%(count)s busy time read.", "%(count)s busy times read.", total)
-        % {"count": total},
-    )
+    message = ngettext("%(count)s busy time read.", "%(count)s busy times read.", total) % {
+        "count": total
+    }
+    method = result.methods.get(BusySource.CALDAV)
+    if method == CaldavMethod.FREE_BUSY:
+        message += " " + _("CalDAV: free/busy times only, no appointment details.")
+    elif method == CaldavMethod.EVENTS:
+        message += " " + _("CalDAV: read from the events (the server offers no free/busy query).")
+    _record_status(user_id=user_id, now=now, status=SyncStatus.OK, message=message)
     return result
+
+
+def _password_rotate(calendar: StaffCalendar) -> None:
+    """Re-encrypt a password that only an old key decrypts with the current key (key rotation).
+
+    Compare-and-set on the stored token: a password changed meanwhile is left alone.
+    """
+    token = calendar.caldav_password_encrypted
+    if secret_needs_rotation(token):
+        StaffCalendar.objects.filter(pk=calendar.pk, caldav_password_encrypted=token).update(
+            caldav_password_encrypted=secret_encrypt(calendar.caldav_password)
+        )
 
 
 def calendar_upload_ics(

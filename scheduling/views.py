@@ -247,9 +247,11 @@ class ConsentForm(forms.Form):
 class UploadForm(KernFormMixin, forms.Form):
     file = forms.FileField(
         label=gettext_lazy("ICS file"),
-        help_text=gettext_lazy("An export of your calendar (.ics), at most 5 MB."),
+        help_text=gettext_lazy(
+            "An export of your calendar (.ics) or of its free/busy times (.vfb), at most 5 MB."
+        ),
         widget=forms.ClearableFileInput(
-            attrs={"class": INPUT_CLASS, "accept": ".ics,text/calendar"}
+            attrs={"class": INPUT_CLASS, "accept": ".ics,.vfb,.ifb,text/calendar"}
         ),
     )
 
@@ -326,7 +328,17 @@ def calendar_settings_update_view(request: HttpRequest) -> HttpResponse:
             caldav_password=password,
         )
     except ApplicationError as error:
-        form.add_error(None, error.message)
+        # Errors the service names a field for (a refused calendar address) go to that field.
+        fields = {
+            name: texts
+            for name, texts in error.extra.get("fields", {}).items()
+            if name in form.fields
+        }
+        for name, texts in fields.items():
+            for text in texts:
+                form.add_error(name, text)
+        if not fields:
+            form.add_error(None, error.message)
         return _render_page(request, settings_form=form, status=400)
     messages.success(request, _("Your calendar settings were saved."))
     return _back()

@@ -18,3 +18,5 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 AXES_FAILURE_LIMIT = 5
+# The calendar sync tests read a Radicale server on 127.0.0.1, which the guard refuses otherwise.
+CALENDAR_ALLOWED_HOSTS = ["127.0.0.1"]

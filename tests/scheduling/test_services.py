@@ -5,6 +5,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import override_settings
 from django.utils import translation
 
 from audit.models import AuditChannel, AuditEvent
@@ -40,6 +41,7 @@ def ui(user) -> AuditContext:
 
 
 @pytest.mark.django_db
+@override_settings(CALENDAR_ALLOWED_HOSTS=["dav.example.org"])
 def test_a_staff_member_saves_their_settings_and_the_change_is_logged_without_the_password(
     caseworker,
 ):
@@ -63,6 +65,7 @@ def test_a_staff_member_saves_their_settings_and_the_change_is_logged_without_th
     assert calendar.channels == ["in_person", "video"]
     assert calendar.weekly_minutes == 5 * 240 + 180
     assert calendar.caldav_password == "geheim"
+    assert "geheim" not in calendar.caldav_password_encrypted  # encrypted at rest
     event = AuditEvent.objects.get(object_type="staff_calendar")
     assert event.actor == caseworker
     assert "caldav_password" in event.detail["fields"]
@@ -129,6 +132,63 @@ def test_an_empty_password_keeps_the_stored_one_and_an_empty_string_removes_it(c
 
     staff_calendar_update(ctx=ui(caseworker), user_id=caseworker.pk, data={}, caldav_password="")
     assert StaffCalendar.objects.get(user=caseworker).caldav_password == ""
+
+
+@pytest.mark.django_db
+@override_settings(CALENDAR_ALLOWED_HOSTS=[])
+@pytest.mark.parametrize(
+    ("field", "url"),
+    [
+        ("caldav_url", "http://127.0.0.1:5232/"),
+        ("caldav_url", "http://169.254.169.254/latest/meta-data/"),
+        ("ics_url", "http://localhost/anna.ics"),
+        ("ics_url", "https://kalender.example.invalid/anna.ics"),
+        ("ics_url", "ftp://files.example.de/anna.ics"),
+    ],
+)
+def test_a_calendar_address_the_worker_must_not_fetch_is_refused_naming_the_field(
+    caseworker, field, url
+):
+    StaffCalendar.objects.create(user=caseworker, location="Haus A")
+
+    with translation.override("en"), pytest.raises(ApplicationError) as error:
+        staff_calendar_update(
+            ctx=ui(caseworker),
+            user_id=caseworker.pk,
+            data={field: url, "caldav_username": "anna", "location": "Haus B"},
+        )
+
+    label = {"caldav_url": "CalDAV address", "ics_url": "ICS feed address"}[field]
+    assert error.value.message.startswith(label)
+    assert list(error.value.extra["fields"]) == [field]
+    calendar = StaffCalendar.objects.get(user=caseworker)
+    assert (calendar.location, getattr(calendar, field)) == ("Haus A", "")
+    assert not AuditEvent.objects.filter(object_type="staff_calendar").exists()
+
+
+@pytest.mark.django_db
+@override_settings(CALENDAR_ALLOWED_HOSTS=["*.example.de"])
+def test_a_webcal_address_is_stored_as_https_and_an_unchanged_one_is_not_checked_again(
+    caseworker,
+):
+    staff_calendar_update(
+        ctx=ui(caseworker),
+        user_id=caseworker.pk,
+        data={"ics_url": "webcal://kalender.example.de/anna.ics"},
+    )
+    assert StaffCalendar.objects.get(user=caseworker).ics_url == (
+        "https://kalender.example.de/anna.ics"
+    )
+
+    # The list changes; saving other settings with the same address is no new check.
+    with override_settings(CALENDAR_ALLOWED_HOSTS=["dav.example.org"]):
+        staff_calendar_update(
+            ctx=ui(caseworker),
+            user_id=caseworker.pk,
+            data={"ics_url": "webcal://kalender.example.de/anna.ics", "location": "Haus C"},
+        )
+    event = AuditEvent.objects.filter(object_type="staff_calendar").latest("pk")
+    assert event.detail["fields"] == ["location"]
 
 
 @pytest.mark.django_db
@@ -236,6 +296,27 @@ def test_an_upload_replaces_the_uploaded_busy_times_and_a_bad_file_keeps_them(ca
         ("upload", "u1"),
     ]
     assert StaffCalendar.objects.get(user=caseworker).last_sync_status == SyncStatus.ERROR
+
+
+@pytest.mark.django_db
+def test_an_uploaded_outlook_free_busy_file_is_read(caseworker):
+    consenting_calendar(caseworker)
+    vfb = (
+        b"\xef\xbb\xbfBEGIN:VCALENDAR\r\nPRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN"
+        b"\r\nVERSION:2.0\r\nMETHOD:PUBLISH\r\nBEGIN:VFREEBUSY\r\n"
+        b"DTSTART:20261120T000000Z\r\nDTEND:20270120T000000Z\r\n"
+        b"FREEBUSY;FBTYPE=BUSY-UNAVAILABLE:20261124T070000Z/20261124T160000Z\r\n"
+        b"FREEBUSY;FBTYPE=FREE:20261125T070000Z/20261125T160000Z\r\n"
+        b"END:VFREEBUSY\r\nEND:VCALENDAR\r\n"
+    )
+
+    assert calendar_upload_ics(ctx=ui(caseworker), user_id=caseworker.pk, data=vfb, now=NOW) == 1
+    row = BusyTime.objects.get(user=caseworker)
+    assert (row.source, row.start, row.end) == (
+        BusySource.UPLOAD,
+        dt.datetime(2026, 11, 24, 7, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 24, 16, tzinfo=dt.UTC),
+    )
 
 
 # --- absences --------------------------------------------------------------------------------------

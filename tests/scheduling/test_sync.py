@@ -6,11 +6,14 @@ import uuid
 import pytest
 import time_machine
 from caldav import DAVClient
+from caldav.lib import error as caldav_error
+from django.test import override_settings
 from django.utils import translation
 
 from scheduling.calendars import BusyInterval
 from scheduling.models import BusySource, BusyTime, StaffCalendar, SyncStatus
 from scheduling.services import (
+    CaldavMethod,
     CalendarConsentError,
     CalendarSyncError,
     calendar_sync,
@@ -25,6 +28,7 @@ from tests.scheduling.conftest import (
     event_ics,
     free_port,
 )
+from tests.scheduling.servers import *  # noqa: F403 - the server fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -298,3 +302,233 @@ def test_consent_withdrawn_while_the_server_is_read_wins(caseworker, monkeypatch
     with pytest.raises(CalendarConsentError):
         calendar_sync(user_id=caseworker.pk, now=NOW)
     assert busy(caseworker) == []
+
+
+# --- free/busy first, events where the server has no free/busy query --------------------------------
+
+
+def test_caldav_is_read_as_free_busy_without_any_event_details(caseworker, remote_calendar):
+    remote_calendar.add(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=1), summary="Arzttermin")
+    remote_calendar.add(
+        TUESDAY_9 + dt.timedelta(days=1),
+        TUESDAY_9 + dt.timedelta(days=1, hours=1),
+        summary="vielleicht",
+        status="TENTATIVE",
+    )
+    remote_calendar.add(
+        TUESDAY_9 + dt.timedelta(hours=3),
+        TUESDAY_9 + dt.timedelta(hours=4),
+        summary="frei",
+        transp="TRANSPARENT",
+    )
+    consenting_calendar(
+        caseworker, caldav_url=remote_calendar.base_url, caldav_username=remote_calendar.username
+    )
+
+    with translation.override("en"):
+        result = calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert result.methods == {"caldav": CaldavMethod.FREE_BUSY}
+    assert busy(caseworker, BusySource.CALDAV) == [
+        (TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=1)),
+        (TUESDAY_9 + dt.timedelta(days=1), TUESDAY_9 + dt.timedelta(days=1, hours=1)),
+    ]
+    # A free/busy answer has no events: no UIDs either.
+    assert set(BusyTime.objects.filter(user=caseworker).values_list("uid", flat=True)) == {""}
+    message = StaffCalendar.objects.get(user=caseworker).last_sync_message
+    assert "free/busy" in message
+
+
+def test_a_server_that_denies_reading_events_still_gives_its_free_busy_times(
+    caseworker, radicale_freebusy_only_url
+):
+    remote = RemoteCalendar(radicale_freebusy_only_url, f"fb-{uuid.uuid4().hex[:8]}")
+    remote.add(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=2), summary="vertraulich")
+    # The premise: this account may not read the events.
+    with pytest.raises(caldav_error.AuthorizationError):
+        remote.calendar.search(start=NOW, end=NOW + dt.timedelta(days=7), event=True)
+    consenting_calendar(
+        caseworker, caldav_url=radicale_freebusy_only_url, caldav_username=remote.username
+    )
+
+    result = calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert result.methods == {"caldav": CaldavMethod.FREE_BUSY}
+    assert busy(caseworker) == [(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=2))]
+
+
+def test_without_a_free_busy_query_the_events_are_read_and_the_status_says_so(
+    caseworker, radicale_without_freebusy_url
+):
+    remote = RemoteCalendar(radicale_without_freebusy_url, f"ev-{uuid.uuid4().hex[:8]}")
+    remote.add(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=1))
+    remote.add_ics(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:serie\r\n"
+        "DTSTAMP:20261101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20261125T140000\r\n"
+        "DTEND;TZID=Europe/Berlin:20261125T150000\r\nRRULE:FREQ=WEEKLY;COUNT=2\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    # The premise: this server answers the free-busy-query with an error.
+    with pytest.raises(caldav_error.DAVError):
+        remote.calendar.freebusy_request(NOW, NOW + dt.timedelta(days=7))
+    consenting_calendar(
+        caseworker, caldav_url=radicale_without_freebusy_url, caldav_username=remote.username
+    )
+
+    with translation.override("en"):
+        result = calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert result.methods == {"caldav": CaldavMethod.EVENTS}
+    assert result.counts == {"caldav": 3}
+    assert busy(caseworker)[0] == (TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=1))
+    assert "events" in StaffCalendar.objects.get(user=caseworker).last_sync_message
+
+
+def test_a_server_that_lets_the_account_read_neither_says_so(
+    caseworker, radicale_freebusy_only_url
+):
+    owner = f"owner-{uuid.uuid4().hex[:8]}"
+    RemoteCalendar(radicale_freebusy_only_url, owner)
+    # Another account's calendar home: Radicale refuses every look into it.
+    consenting_calendar(
+        caseworker,
+        caldav_url=f"{radicale_freebusy_only_url}{owner}/",
+        caldav_username=f"someone-{uuid.uuid4().hex[:6]}",
+    )
+
+    with pytest.raises(CalendarSyncError):
+        calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert StaffCalendar.objects.get(user=caseworker).last_sync_status == SyncStatus.ERROR
+
+
+# --- an ICS feed that publishes free/busy only (Outlook .vfb) --------------------------------------
+
+
+VFB = (
+    b"BEGIN:VCALENDAR\r\nPRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN\r\n"
+    b"VERSION:2.0\r\nMETHOD:PUBLISH\r\nBEGIN:VFREEBUSY\r\n"
+    b"DTSTART:20261120T000000Z\r\nDTEND:20270120T000000Z\r\n"
+    b"FREEBUSY;FBTYPE=BUSY:20261124T090000Z/20261124T100000Z,20261125T090000Z/PT30M\r\n"
+    b"END:VFREEBUSY\r\nEND:VCALENDAR\r\n"
+)
+
+
+def test_an_outlook_free_busy_feed_is_read(caseworker, redirector):
+    consenting_calendar(caseworker, ics_url=redirector.body(VFB, content_type="text/calendar"))
+
+    assert calendar_sync(user_id=caseworker.pk, now=NOW).counts == {"ics": 2}
+    assert busy(caseworker)[1] == (
+        TUESDAY_9 + dt.timedelta(days=1),
+        TUESDAY_9 + dt.timedelta(days=1, minutes=30),
+    )
+
+
+# --- redirects: at most three, each checked ---------------------------------------------------------
+
+
+def test_a_feed_behind_three_redirects_is_read(caseworker, redirector):
+    consenting_calendar(caseworker, ics_url=redirector.chain(redirector.body(VFB), hops=3))
+
+    assert calendar_sync(user_id=caseworker.pk, now=NOW).counts == {"ics": 2}
+
+
+def test_a_fourth_redirect_is_not_followed(caseworker, redirector):
+    consenting_calendar(caseworker, ics_url=redirector.chain(redirector.body(VFB), hops=4))
+
+    with translation.override("en"), pytest.raises(CalendarSyncError):
+        calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert "more than 3" in StaffCalendar.objects.get(user=caseworker).last_sync_message
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+        "http://localhost:{port}/",
+        "http://[::1]:{port}/",
+        "file:///etc/passwd",
+    ],
+    ids=["cloud-metadata", "localhost", "ipv6-loopback", "file"],
+)
+def test_a_feed_redirecting_to_a_refused_address_is_not_followed(caseworker, redirector, target):
+    # The test settings allow 127.0.0.1 only; the redirect target is checked before it is fetched.
+    target = target.format(port=free_port())
+    consenting_calendar(caseworker, ics_url=redirector.redirect(target))
+    _with_previous_busy_time(caseworker)
+
+    with pytest.raises(CalendarSyncError):
+        calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert busy(caseworker) == [(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=2))]
+    assert StaffCalendar.objects.get(user=caseworker).last_sync_status == SyncStatus.ERROR
+
+
+@pytest.mark.parametrize("status", ["301 Moved Permanently", "307 Temporary Redirect"])
+def test_a_caldav_server_redirecting_to_a_refused_address_is_not_followed(
+    caseworker, redirector, status
+):
+    consenting_calendar(
+        caseworker,
+        caldav_url=redirector.redirect("http://169.254.169.254/latest/", status=status),
+        caldav_username="anna",
+        caldav_password="geheim",
+    )
+
+    with translation.override("en"), pytest.raises(CalendarSyncError) as error:
+        calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert "not allowed" in error.value.extra["errors"]["caldav"]
+
+
+def test_a_caldav_redirect_to_another_server_does_not_take_the_password_along(
+    caseworker, redirector, radicale_htpasswd_url
+):
+    consenting_calendar(
+        caseworker,
+        # 308 keeps the method (PROPFIND). The target is another origin (port): requests drops
+        # the credentials there, so the login fails instead of the password going elsewhere.
+        caldav_url=redirector.redirect(radicale_htpasswd_url, status="308 Permanent Redirect"),
+        caldav_username="anna",
+        caldav_password="richtig",
+    )
+
+    with translation.override("en"), pytest.raises(CalendarSyncError) as error:
+        calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert "refused the login" in error.value.extra["errors"]["caldav"]
+
+
+def test_the_address_is_checked_again_when_it_is_fetched(caseworker, remote_calendar):
+    remote_calendar.add(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=1))
+    consenting_calendar(
+        caseworker,
+        caldav_url=remote_calendar.base_url,
+        caldav_username=remote_calendar.username,
+        ics_url=remote_calendar.url,
+    )
+    _with_previous_busy_time(caseworker)
+
+    # Saved while allowed; now the allow-list is gone and 127.0.0.1 is loopback, so refused.
+    with override_settings(CALENDAR_ALLOWED_HOSTS=[]), pytest.raises(CalendarSyncError) as error:
+        calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert set(error.value.extra["errors"]) == {"caldav", "ics"}
+    assert busy(caseworker) == [(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=2))]
+
+
+def test_a_huge_caldav_answer_is_cut_off_and_refused(caseworker, remote_calendar, monkeypatch):
+    monkeypatch.setattr("scheduling.services.CALDAV_MAX_RESPONSE_BYTES", 300)
+    for day in range(3):
+        remote_calendar.add(
+            TUESDAY_9 + dt.timedelta(days=day), TUESDAY_9 + dt.timedelta(days=day, hours=1)
+        )
+    consenting_calendar(
+        caseworker, caldav_url=remote_calendar.base_url, caldav_username=remote_calendar.username
+    )
+
+    with translation.override("en"), pytest.raises(CalendarSyncError) as error:
+        calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert "too big" in error.value.extra["errors"]["caldav"]

@@ -6,7 +6,9 @@ import icalendar
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
+from django.test import override_settings
 from django.urls import reverse
+from django.utils import translation
 
 from audit.models import AuditEvent
 from scheduling.models import Absence, BusySource, BusyTime, StaffCalendar
@@ -55,6 +57,7 @@ def test_the_page_shows_my_calendar_with_consent_text_and_feed_address(client, c
     assert 'type="password"' in html
 
 
+@override_settings(CALENDAR_ALLOWED_HOSTS=["dav.example.org"])
 def test_saving_settings_stores_them_and_never_shows_the_password_back(client, caseworker):
     client.force_login(caseworker)
 
@@ -81,6 +84,29 @@ def test_saving_settings_stores_them_and_never_shows_the_password_back(client, c
     assert "geheim-123" not in page
     assert 'id="caldav-password-state"' in page
     assert AuditEvent.objects.filter(object_type="staff_calendar", actor=caseworker).exists()
+
+
+@override_settings(CALENDAR_ALLOWED_HOSTS=[])
+def test_a_refused_calendar_address_is_shown_at_its_field_and_nothing_is_saved(client, caseworker):
+    client.force_login(caseworker)
+
+    with translation.override("en"):
+        response = client.post(
+            reverse("scheduling:calendar_settings_update"),
+            {
+                **SETTINGS,
+                "ics_url": "http://169.254.169.254/latest/meta-data/",
+                "caldav_password": "geheim-123",
+            },
+        )
+
+    assert response.status_code == 400
+    field_errors = response.context["settings_form"].errors
+    assert list(field_errors) == ["ics_url"]
+    assert "169.254.169.254" in field_errors["ics_url"][0]
+    assert "geheim-123" not in response.content.decode()
+    calendar = StaffCalendar.objects.get(user=caseworker)
+    assert (calendar.ics_url, calendar.has_caldav_password) == ("", False)
 
 
 def test_invalid_working_hours_show_the_error_and_save_nothing(client, caseworker):
