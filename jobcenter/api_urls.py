@@ -25,7 +25,7 @@ from profiling.apis import models as model_apis
 from profiling.apis import segments as segment_apis
 from profiling.apis import suggestions as suggestion_apis
 from profiling.apis.profiles import ProfileDetailApi, ProfileVersionListApi
-from scheduling import apis_appointments, apis_group_sessions, apis_planning
+from scheduling import apis_appointments, apis_calendars, apis_group_sessions, apis_planning
 
 app_name = "api"
 urlpatterns = [
@@ -100,4 +100,6 @@ urlpatterns = [
     *apis_planning.api_urlpatterns,
     *apis_group_sessions.api_urlpatterns,
     *apis_appointments.api_urlpatterns,
+    # Staff calendars and absences (scheduling/apis_calendars.py).
+    *apis_calendars.api_urlpatterns,
 ]

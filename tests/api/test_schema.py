@@ -196,6 +196,20 @@ OPERATIONS = {
         "404",
         "409",
     },
+    # Staff calendars and absences (scheduling/apis_calendars.py).
+    ("/api/v1/calendar/", "get"): {"200", "400", "401"},
+    ("/api/v1/calendar/", "patch"): {"200", "400", "401"},
+    ("/api/v1/calendar/consent/", "post"): {"200", "400", "401"},
+    ("/api/v1/calendar/feed-token/", "post"): {"200", "401"},
+    ("/api/v1/calendar/sync/", "post"): {"200", "400", "401"},
+    ("/api/v1/calendar/upload/", "post"): {"200", "400", "401", "415"},
+    ("/api/v1/calendar/absences/", "get"): {"200", "400", "401", "404"},
+    ("/api/v1/calendar/absences/", "post"): {"201", "400", "401"},
+    ("/api/v1/calendar/absences/{absence_id}/", "delete"): {"204", "401", "404"},
+    ("/api/v1/staff/{user_id}/absences/", "get"): {"200", "400", "401", "403", "404"},
+    ("/api/v1/staff/{user_id}/absences/", "post"): {"201", "400", "401", "403", "404"},
+    ("/api/v1/staff/{user_id}/absences/{absence_id}/", "delete"): {"204", "401", "403", "404"},
+    ("/api/v1/staff/{user_id}/calendar/", "get"): {"200", "400", "401", "403", "404"},
 }
 
 
