@@ -22,6 +22,8 @@ class AuditChannel(models.TextChoices):
     UI = "ui", _("web interface")
     API = "api", _("API")
     SYSTEM = "system", _("system (command or task)")
+    # A customer acting through a signed link (rebooking, confirming): no account, no actor.
+    CUSTOMER = "customer", _("customer (self-service link)")
 
 
 class AuditLogImmutableError(Exception):

@@ -27,12 +27,21 @@ class AuditContext:
     def system(cls, actor=None) -> "AuditContext":
         return cls(actor=actor, channel=AuditChannel.SYSTEM)
 
+    @classmethod
+    def customer(cls, *, ip_address: str | None) -> "AuditContext":
+        """The customer through a signed link (no account): the row's customer says who it was."""
+        return cls(actor=None, channel=AuditChannel.CUSTOMER, ip_address=ip_address)
+
+
+def _anonymous_name(channel: str) -> str:
+    return "customer" if channel == AuditChannel.CUSTOMER else "system"
+
 
 def _actor_fields(ctx: AuditContext) -> dict:
     actor = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
     return {
         "actor": actor,
-        "actor_username": actor.get_username() if actor else "system",
+        "actor_username": actor.get_username() if actor else _anonymous_name(ctx.channel),
         "channel": ctx.channel,
         "ip_address": ctx.ip_address,
     }

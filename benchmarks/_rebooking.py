@@ -1,4 +1,4 @@
-"""The rebooking latency for benchmarks/scheduling.py (`--rebook`): PostgreSQL, seeded data.
+"""The rebooking latency for benchmarks/scheduling.py: PostgreSQL (or a temporary SQLite), seeded.
 
 In a database seeded by seed_demo (only one whose name contains "bench"; 3,000 customers are
 seeded when it is empty), every member of the demo caseworker's team gets a shared calendar
@@ -25,7 +25,7 @@ WORKING_HOURS = [
 ]
 
 
-def _prepare(*, seed: int) -> list[int]:
+def _prepare(*, seed: int, allow_sqlite: bool = False) -> list[int]:
     from _common import database_label, migrate, reinstall_starter_data
     from _common import seed as seed_demo
     from django.db import transaction
@@ -38,7 +38,7 @@ def _prepare(*, seed: int) -> list[int]:
     from scheduling.models import Appointment, BusySource, BusyTime, StaffCalendar
     from scheduling.services_appointments import appointment_create
 
-    if database_label() != "postgresql":
+    if database_label() != "postgresql" and not allow_sqlite:
         raise RuntimeError("the rebooking figure is for PostgreSQL: set DATABASE_URL")
     migrate()
     if not Customer.objects.exists():
@@ -105,13 +105,15 @@ def _prepare(*, seed: int) -> list[int]:
     return created
 
 
-def rebook_latencies(*, requests: int = 200, seed: int = 11) -> list[float]:
+def rebook_latencies(
+    *, requests: int = 200, seed: int = 11, allow_sqlite: bool = False
+) -> list[float]:
     from django.test import Client
 
     from scheduling.models import Appointment
     from scheduling.services_appointments import rebooking_token_make
 
-    appointment_ids = _prepare(seed=seed)
+    appointment_ids = _prepare(seed=seed, allow_sqlite=allow_sqlite)
     if not appointment_ids:
         raise RuntimeError("no appointments could be created")
     rng = random.Random(seed)

@@ -58,14 +58,28 @@ class _Letter(FPDF):
             self.add_font(family, "B", FONTS / f"{stem}-Bold.ttf")
         self.family_main = LATIN
         self.align_main = "L"
+        self.rtl = False
         self.set_font(LATIN, size=10)
         self.set_fallback_fonts([ARABIC])
-        # No direction given: the bidi algorithm sets it per paragraph.
-        self.set_text_shaping(use_shaping_engine=True)
+        # The base direction is the block's (script()): fpdf2 would take it from the first letter
+        # of the whole text, so a Farsi text starting with the customer's Latin name came out left
+        # to right. Runs of the other direction inside are still ordered by the bidi algorithm.
+        self.set_text_shaping(use_shaping_engine=True, direction="ltr")
         self.set_text_color(*DARK)
         self.set_draw_color(*RULE)
         self.set_lang(language)
         self.set_creator("Jobcenter")
+
+    def _render_styled_text_line(self, *args, **kwargs):
+        # fpdf2 2.8.9 bug (py-pdf/fpdf2#1772, fixed by #1775): a line whose first fragment needs the
+        # fallback font, drawn while the page has no font set yet, sets the main font only inside
+        # that line's q/Q, and every following line is drawn without a font ("No font in show"):
+        # garbage for a Farsi text that starts with a Latin name, or an address whose first line
+        # is an Arabic-script name. Setting the font on the page first (as fpdf2's text() and
+        # link() do) avoids that path. Remove after upgrading fpdf2.
+        if self.page > 0 and self.current_font is not None and not self.current_font_is_set_on_page:
+            self._out(self._set_font_for_page(self.current_font, self.font_size_pt))
+        return super()._render_styled_text_line(*args, **kwargs)
 
     def script(self, language: str) -> None:
         """The fonts and alignment of the block that follows (German, or a translation)."""
@@ -73,6 +87,8 @@ class _Letter(FPDF):
         self.family_main = ARABIC if rtl else LATIN
         self.align_main = "R" if rtl else "L"
         self.set_fallback_fonts([LATIN if rtl else ARABIC])
+        self.set_text_shaping(use_shaping_engine=True, direction="rtl" if rtl else "ltr")
+        self.rtl = rtl
 
     def footer(self) -> None:
         self.set_y(-14)
@@ -165,6 +181,12 @@ def _letterhead(pdf: _Letter, appointment: Appointment, caseworker: str) -> None
     pdf.ln(6)
 
 
+def _left_to_right(text: str) -> str:
+    """A link inside right-to-left text, kept in one left-to-right run: between two LEFT-TO-RIGHT
+    MARKs its leading and trailing slashes stay where they belong (the marks draw nothing)."""
+    return f"\u200e{text}\u200e"
+
+
 def _translation_page(pdf: _Letter, translation: dict) -> None:
     pdf.add_page()
     pdf.script("de")
@@ -198,10 +220,13 @@ def invitation_letter_pdf(
 
     if translation is not None:
         _translation_page(pdf, translation)
+        url = translation["values"]["rebook_url"]
+        keep = _left_to_right(url) if pdf.rtl else url
         pdf.text_block(translation["subject"], size=12, bold=True, gap=4)
-        pdf.text_block(translation["body"], size=10.5, gap=5)
+        pdf.text_block(translation["body"].replace(url, keep), size=10.5, gap=5)
         pdf.legal_block(translation["legal_notice"], german=False)
-        pdf.small_note(translation["values"]["rebook_url"])
+        label = translation.get("change_label")
+        pdf.small_note(f"{label}: {keep}" if label else keep)
     return bytes(pdf.output())
 
 

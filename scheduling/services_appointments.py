@@ -28,8 +28,9 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
-from audit.models import AuditAction, AuditChannel
+from audit.models import AuditAction
 from audit.services import AuditContext, audit_record
 from cases.models import Case, CaseEvent
 from jobcenter.exceptions import ApplicationError, ConflictError
@@ -76,7 +77,8 @@ class RebookingLinkOutdatedError(RebookingLinkError):
 
 
 def _taken_message() -> str:
-    return _("This time has just been taken. Please choose another one.")
+    # Shown to the customer on the rebooking page (and to staff): the "customer" context.
+    return pgettext("customer", "This time has just been taken. Please choose another one.")
 
 
 # --- appointments ----------------------------------------------------------------------------------
@@ -287,24 +289,32 @@ def _token_payload(token: str, max_age: dt.timedelta) -> tuple[int, int]:
         payload = _signer().unsign_object(token, max_age=max_age)
     except signing.SignatureExpired as error:
         raise RebookingLinkExpiredError(
-            _("This link has expired. Please contact your jobcenter to change the appointment.")
+            pgettext(
+                "customer",
+                "This link has expired. Please contact your jobcenter to change the appointment.",
+            )
         ) from error
     except (signing.BadSignature, ValueError, TypeError) as error:
         raise RebookingLinkError(
-            _("This link is not valid. Please check that you copied it completely.")
+            pgettext(
+                "customer", "This link is not valid. Please check that you copied it completely."
+            )
         ) from error
     if not isinstance(payload, dict) or not isinstance(payload.get("a"), int):
         raise RebookingLinkError(
-            _("This link is not valid. Please check that you copied it completely.")
+            pgettext(
+                "customer", "This link is not valid. Please check that you copied it completely."
+            )
         )
     return payload["a"], payload.get("s")
 
 
 def _outdated() -> RebookingLinkOutdatedError:
     return RebookingLinkOutdatedError(
-        _(
+        pgettext(
+            "customer",
             "This appointment has changed since the link was sent. Please use the link of the "
-            "latest letter or e-mail, or contact your jobcenter."
+            "latest letter or e-mail, or contact your jobcenter.",
         )
     )
 
@@ -331,12 +341,16 @@ def rebooking_refusal(
     """Why the customer may not rebook this appointment themselves any more (None: they may)."""
     now = now or timezone.now()
     if appointment.rebook_count >= policy.max_rebookings:
-        return _(
+        return pgettext(
+            "customer",
             "This appointment has already been moved as often as possible online. Please ask "
-            "for a call-back."
+            "for a call-back.",
         )
     if appointment.start - now < dt.timedelta(hours=policy.latest_hours_before):
-        return _("The appointment is too close to be moved online. Please ask for a call-back.")
+        return pgettext(
+            "customer",
+            "The appointment is too close to be moved online. Please ask for a call-back.",
+        )
     return None
 
 
@@ -505,8 +519,7 @@ def _slot_is_offered(
 
 
 def _customer_ctx(ip_address: str | None) -> AuditContext:
-    # The customer has no account; "ui" with no actor marks a write through the public page.
-    return AuditContext(actor=None, channel=AuditChannel.UI, ip_address=ip_address)
+    return AuditContext.customer(ip_address=ip_address)
 
 
 @transaction.atomic
@@ -566,10 +579,13 @@ def rebooking_callback(
     appointment = rebooking_token_read(token, for_update=True)
     reason = (reason or "").strip()
     if not reason:
-        raise ApplicationError(_("Please tell us briefly why you would like a call-back."))
+        raise ApplicationError(
+            pgettext("customer", "Please tell us briefly why you would like a call-back.")
+        )
     if len(reason) > MAX_REASON_LENGTH:
         raise ApplicationError(
-            _("Please keep the reason under %(count)s characters.") % {"count": MAX_REASON_LENGTH}
+            pgettext("customer", "Please keep the reason under %(count)s characters.")
+            % {"count": MAX_REASON_LENGTH}
         )
     request = CallbackRequest.objects.create(appointment=appointment, reason=reason)
     audit_record(
@@ -846,7 +862,10 @@ def appointment_confirm_by_customer(*, token: str, ip_address: str | None = None
         return appointment
     if appointment.status != AppointmentStatus.SENT:
         raise ApplicationError(
-            _("This appointment cannot be confirmed online. Please contact your jobcenter.")
+            pgettext(
+                "customer",
+                "This appointment cannot be confirmed online. Please contact your jobcenter.",
+            )
         )
     appointment.status = AppointmentStatus.CONFIRMED
     appointment.save(update_fields=["status", "updated_at"])

@@ -30,7 +30,9 @@ from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from audit.models import AuditAction, AuditEvent
 from audit.services import AuditContext, audit_record
@@ -38,6 +40,7 @@ from cases.models import Channel, Customer
 from cases.selectors import case_visible_to
 from jobcenter.exceptions import ApplicationError, ConflictError
 from scheduling.calendars import ics_invitation
+from scheduling.languages import customer_language, language_code_normalise, language_is_rtl
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -58,34 +61,54 @@ SENDABLE_STATUSES = (AppointmentStatus.APPROVED, AppointmentStatus.SENT)
 CANCELLATION_OBJECT = "invitation_cancellation"
 
 # The customer's document, not the staff UI: the words that fill the template follow the template's
-# language (like cases/pdf/texts.py), not the language of the person who sends it.
-_WEEKDAYS = {
-    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+# language, not the language of the person who sends it. German (the binding text) and English keep
+# their words here, as version 1 of the templates was written with them; every other customer
+# language takes the catalogue's "customer"-context messages (whose msgids are the English words)
+# and Django's date format of that language.
+_WEEKDAYS_DE = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+_DATE_FORMAT = {"de": "%d.%m.%Y", "en": "%d %B %Y"}  # English: "02 December 2026", not US style
+_TIME_FORMAT_DE = "%H:%M Uhr"
+_TIME_FORMAT = "%H:%M"  # every translation: the 24-hour clock of the German letter
+_CHANNELS_DE = {
+    Channel.IN_PERSON: "persönlich im Jobcenter",
+    Channel.PHONE: "telefonisch (wir rufen Sie an)",
+    Channel.VIDEO: "per Video",
+    Channel.OUTREACH: "aufsuchend (wir treffen Sie vor Ort)",
 }
-_DATE_FORMAT = {"de": "%d.%m.%Y", "en": "%d %B %Y"}
-_TIME_FORMAT = {"de": "%H:%M Uhr", "en": "%H:%M"}
-_CHANNELS = {
-    "de": {
-        Channel.IN_PERSON: "persönlich im Jobcenter",
-        Channel.PHONE: "telefonisch (wir rufen Sie an)",
-        Channel.VIDEO: "per Video",
-        Channel.OUTREACH: "aufsuchend (wir treffen Sie vor Ort)",
-    },
-    "en": {
-        Channel.IN_PERSON: "in person at the jobcenter",
-        Channel.PHONE: "by phone (we will call you)",
-        Channel.VIDEO: "by video",
-        Channel.OUTREACH: "outreach (we meet you where you are)",
-    },
+_PLACE_DE = {
+    "phone": "Wir rufen Sie unter {phone} an.",
+    "phone_unknown": "Wir rufen Sie an. Bitte teilen Sie uns Ihre Telefonnummer mit.",
+    "video": "Videolink: {link}",
+    "missing": "wird Ihnen noch mitgeteilt",
 }
-_PLACE_PHONE = {"de": "Wir rufen Sie unter {phone} an.", "en": "We will call you on {phone}."}
-_PLACE_PHONE_UNKNOWN = {
-    "de": "Wir rufen Sie an. Bitte teilen Sie uns Ihre Telefonnummer mit.",
-    "en": "We will call you. Please tell us your phone number.",
-}
-_PLACE_VIDEO = {"de": "Videolink: {link}", "en": "Video link: {link}"}
-_PLACE_MISSING = {"de": "wird Ihnen noch mitgeteilt", "en": "to be announced"}
+
+
+def _channels_translated() -> dict[str, str]:
+    """The channels in the active language (customer context)."""
+    return {
+        Channel.IN_PERSON: pgettext("customer", "in person at the jobcenter"),
+        Channel.PHONE: pgettext("customer", "by phone (we will call you)"),
+        Channel.VIDEO: pgettext("customer", "by video"),
+        Channel.OUTREACH: pgettext("customer", "outreach (we meet you where you are)"),
+    }
+
+
+def _words_language(language: str) -> str:
+    """German, or the customer language whose catalogue fills the placeholders; a template in a
+    language without a catalogue (an admin may publish one) gets the English words."""
+    language = language_code_normalise(language)
+    if language == FALLBACK_LANGUAGE:
+        return FALLBACK_LANGUAGE
+    return customer_language(language) or "en"
+
+
+def invitation_channel_words(channel: str, language: str) -> str:
+    """How the appointment takes place, in words for the customer ("persönlich im Jobcenter")."""
+    language = _words_language(language)
+    if language == FALLBACK_LANGUAGE:
+        return _CHANNELS_DE.get(channel, channel)
+    with translation.override(language):
+        return _channels_translated().get(channel, channel)
 
 
 @dataclass(frozen=True)
@@ -160,32 +183,64 @@ def invitation_rebook_url(appointment: Appointment) -> str:
 
 
 def _language_of(customer: Customer) -> str:
-    return (customer.preferred_language or "").strip().lower().split("-")[0] or FALLBACK_LANGUAGE
+    """The customer's preferred language, bare ("uk"); any language an admin may have published a
+    template in, not only the customer languages."""
+    return language_code_normalise(customer.preferred_language) or FALLBACK_LANGUAGE
 
 
 def _place(appointment: Appointment, customer: Customer, language: str) -> str:
-    words = language if language in _CHANNELS else FALLBACK_LANGUAGE
-    if appointment.channel == Channel.PHONE:
-        if customer.phone:
-            return _PLACE_PHONE[words].format(phone=customer.phone)
-        return _PLACE_PHONE_UNKNOWN[words]
-    if appointment.channel == Channel.VIDEO and appointment.video_link:
-        return _PLACE_VIDEO[words].format(link=appointment.video_link)
-    return appointment.location or _PLACE_MISSING[words]
+    """Where the appointment is, in `language` (German or a customer language, see _words_language)."""
+    if language == FALLBACK_LANGUAGE:
+        if appointment.channel == Channel.PHONE:
+            if customer.phone:
+                return _PLACE_DE["phone"].format(phone=customer.phone)
+            return _PLACE_DE["phone_unknown"]
+        if appointment.channel == Channel.VIDEO and appointment.video_link:
+            return _PLACE_DE["video"].format(link=appointment.video_link)
+        return appointment.location or _PLACE_DE["missing"]
+    with translation.override(language):
+        if appointment.channel == Channel.PHONE:
+            if customer.phone:
+                return pgettext("customer", "We will call you on %(phone)s.") % {
+                    "phone": customer.phone
+                }
+            return pgettext("customer", "We will call you. Please tell us your phone number.")
+        if appointment.channel == Channel.VIDEO and appointment.video_link:
+            return pgettext("customer", "Video link: %(link)s") % {"link": appointment.video_link}
+        return appointment.location or pgettext("customer", "to be announced")
+
+
+def _date_and_time(start: dt.datetime, language: str) -> tuple[str, str]:
+    """Date and time in words: German "Mittwoch, 02.12.2026" and "09:00 Uhr"; a customer language
+    gets its weekday and Django's date format with the 24-hour time ("Середа, 02 грудня 2026 р.",
+    "09:00")."""
+    if language == FALLBACK_LANGUAGE:
+        day = f"{_WEEKDAYS_DE[start.weekday()]}, {start.strftime(_DATE_FORMAT['de'])}"
+        return day, start.strftime(_TIME_FORMAT_DE)
+    with translation.override(language):
+        weekday = date_format(start, "l")
+        if language in _DATE_FORMAT:
+            day = start.strftime(_DATE_FORMAT[language])
+        else:
+            day = date_format(start, "DATE_FORMAT")
+        # As on the rebooking page; Arabic and Farsi write the Arabic comma.
+        date = pgettext("customer", "%(weekday)s, %(date)s") % {"weekday": weekday, "date": day}
+    return date, start.strftime(_TIME_FORMAT)
 
 
 def invitation_values(*, appointment: Appointment, language: str) -> dict[str, str]:
-    """The values of the template's placeholders for this appointment."""
-    words = language if language in _CHANNELS else FALLBACK_LANGUAGE
+    """The values of the template's placeholders for this appointment, in `language`'s words."""
+    words = _words_language(language)
     customer = appointment.case.customer
     start = appointment.start.astimezone(ZoneInfo(settings.TIME_ZONE))
     staff = appointment.staff
+    date, time = _date_and_time(start, words)
     return {
         "name": customer.full_name,
-        "date": f"{_WEEKDAYS[words][start.weekday()]}, {start.strftime(_DATE_FORMAT[words])}",
-        "time": start.strftime(_TIME_FORMAT[words]),
-        "place": _place(appointment, customer, language),
-        "channel": _CHANNELS[words].get(appointment.channel, appointment.channel),
+        "date": date,
+        "time": time,
+        "place": _place(appointment, customer, words),
+        "channel": invitation_channel_words(appointment.channel, words),
         "purpose": appointment.purpose,
         "caseworker": staff.get_full_name() or staff.get_username(),
         "rebook_url": invitation_rebook_url(appointment),
@@ -229,27 +284,24 @@ def _language_name(language: str) -> str:
     """The language's name in the active language ("Arabisch" in German): no second script
     inside the note, which would turn its brackets around."""
     try:
-        return translation.get_language_info(language)["name_translated"]
+        # str() now: the name is lazy and would otherwise come out in whatever language is active
+        # when it is formatted, not in the one of the note.
+        return str(translation.get_language_info(language)["name_translated"])
     except KeyError:
         return language
 
 
-def _translation_note(language: str) -> str:
-    """The translation note's text in `language` (gettext's, with its fallback)."""
-    with translation.override(language):
-        return _("Translation (%(language)s) – only the German text is binding.")
-
-
 def invitation_translation_mark(language: str) -> str:
-    """The note above a translation: in German, and in the translation's language where we have
-    the note in it (else in English)."""
-    german = _translation_note(FALLBACK_LANGUAGE)
-    marks = [german % {"language": _language_name_in(language, FALLBACK_LANGUAGE)}]
-    for second in (language, "en"):
-        text = _translation_note(second)
-        if text != german:  # not just gettext's fallback to the German catalogue
-            marks.append(text % {"language": _language_name_in(language, second)})
-            break
+    """The note above a translation, in German and in the translation's language (in English for a
+    language we have no catalogue of): "Übersetzung (Ukrainisch) – verbindlich ist allein der
+    deutsche Text. / Переклад (українська) – ..."."""
+    marks = []
+    for code in (FALLBACK_LANGUAGE, _words_language(language)):
+        with translation.override(code):
+            note = pgettext(
+                "customer", "Translation (%(language)s) – only the German text is binding."
+            )
+        marks.append(note % {"language": _language_name_in(language, code)})
     return " / ".join(marks)
 
 
@@ -280,7 +332,17 @@ def invitation_translation(*, appointment: Appointment) -> dict | None:
         )
         return None
     rendered["mark"] = invitation_translation_mark(language)
+    rendered["rtl"] = language_is_rtl(language)
+    words = _words_language(language)
+    rendered["attached"] = _attached_note(words, cancellation=False)
+    rendered["change_label"] = invitation_change_label(words)
     return rendered
+
+
+def invitation_change_label(language: str) -> str:
+    """The label of the rebooking link in `language` (customer context)."""
+    with translation.override(language):
+        return pgettext("customer", "Change the appointment or ask for a call-back")
 
 
 # --- sending ---------------------------------------------------------------------------------------
@@ -480,50 +542,83 @@ def _delivered(appointment: Appointment) -> bool:
 
 # --- cancellation: withdrawing an invitation already sent ------------------------------------------
 
-# The customer's document: its words follow the document's language (German always, binding).
-_CANCELLATION_TEXTS = {
-    "de": {
-        "subject": "Absage Ihres Termins am {date} um {time}",
-        "body": (
-            "Guten Tag {name},\n\n"
-            "der Termin am {date} um {time} ({place}) findet nicht statt. Die Einladung zu diesem "
-            "Termin ist aufgehoben; Sie müssen zu diesem Termin nicht kommen.\n\n"
-            "Wenn wir einen neuen Termin mit Ihnen vereinbaren, erhalten Sie dazu eine neue "
-            "Einladung.\n\n"
-            "Mit freundlichen Grüßen\n{caseworker}"
-        ),
-    },
-    "en": {
-        "subject": "Cancellation of your appointment on {date} at {time}",
-        "body": (
-            "Dear {name},\n\n"
-            "the appointment on {date} at {time} ({place}) will not take place. The invitation to "
-            "it is withdrawn; you do not need to come.\n\n"
-            "If we arrange a new appointment with you, you will receive a new invitation.\n\n"
-            "Kind regards\n{caseworker}"
-        ),
-    },
+# The customer's document: German always (binding, its words here); the customer's language after
+# it where it is a customer language (catalogue, "customer" context; English is the msgid).
+_CANCELLATION_DE = {
+    "subject": "Absage Ihres Termins am {date} um {time}",
+    "body": (
+        "Guten Tag {name},\n\n"
+        "der Termin am {date} um {time} ({place}) findet nicht statt. Die Einladung zu diesem "
+        "Termin ist aufgehoben; Sie müssen zu diesem Termin nicht kommen.\n\n"
+        "Wenn wir einen neuen Termin mit Ihnen vereinbaren, erhalten Sie dazu eine neue "
+        "Einladung.\n\n"
+        "Mit freundlichen Grüßen\n{caseworker}"
+    ),
 }
 
 
+def _cancellation_translated(language: str, values: dict[str, str]) -> dict[str, str]:
+    """Subject and body of the cancellation in a customer language, from its catalogue."""
+    with translation.override(language):
+        subject = pgettext("customer", "Cancellation of your appointment on %(date)s at %(time)s")
+        paragraphs = (
+            pgettext("customer", "Dear %(name)s,"),
+            pgettext(
+                "customer",
+                "The appointment on %(date)s at %(time)s (%(place)s) will not take place. The "
+                "invitation to it is withdrawn; you do not need to come.",
+            ),
+            pgettext(
+                "customer",
+                "If we arrange a new appointment with you, you will receive a new invitation.",
+            ),
+            pgettext("customer", "Kind regards"),
+        )
+    body = "\n\n".join(paragraphs) + "\n%(caseworker)s"
+    return {"subject": subject % values, "body": body % values}
+
+
 def _cancellation_sections(appointment: Appointment, language: str) -> list[dict]:
-    languages = [FALLBACK_LANGUAGE]
-    if language in _CANCELLATION_TEXTS and language != FALLBACK_LANGUAGE:
-        languages.append(language)
-    sections = []
-    for code in languages:
-        values = invitation_values(appointment=appointment, language=code)
-        section = {
-            "language": code,
-            "subject": _fill(_CANCELLATION_TEXTS[code]["subject"], values),
-            "body": _fill(_CANCELLATION_TEXTS[code]["body"], values),
+    """The German text, then the customer language's (if `language` is one, and not German)."""
+    values = invitation_values(appointment=appointment, language=FALLBACK_LANGUAGE)
+    sections = [
+        {
+            "language": FALLBACK_LANGUAGE,
+            "subject": _fill(_CANCELLATION_DE["subject"], values),
+            "body": _fill(_CANCELLATION_DE["body"], values),
             "caseworker": values["caseworker"],
             "values": values,
         }
-        if code != FALLBACK_LANGUAGE:
-            section["mark"] = invitation_translation_mark(code)
-        sections.append(section)
+    ]
+    translated = customer_language(language)
+    if translated and translated != FALLBACK_LANGUAGE:
+        values = invitation_values(appointment=appointment, language=translated)
+        sections.append(
+            {
+                "language": translated,
+                **_cancellation_translated(translated, values),
+                "caseworker": values["caseworker"],
+                "values": values,
+                "mark": invitation_translation_mark(translated),
+                "attached": _attached_note(translated, cancellation=True),
+                "rtl": language_is_rtl(translated),
+            }
+        )
     return sections
+
+
+def _attached_note(language: str, *, cancellation: bool) -> str:
+    """The e-mail's line about its attachments, in `language` (customer context)."""
+    with translation.override(language):
+        if cancellation:
+            return pgettext(
+                "customer",
+                "The cancellation is attached as a PDF and as a calendar entry (ICS) that removes "
+                "the appointment from your calendar.",
+            )
+        return pgettext(
+            "customer", "This invitation is attached as a PDF and as a calendar entry (ICS)."
+        )
 
 
 def _cancellation_email(
@@ -586,8 +681,7 @@ def invitation_cancellation_send(
         appointment.sequence = sequence
         appointment.save(update_fields=["sequence", "updated_at"])
     customer = appointment.case.customer
-    language = last.language if last.language in _CANCELLATION_TEXTS else FALLBACK_LANGUAGE
-    sections = _cancellation_sections(appointment, language)
+    sections = _cancellation_sections(appointment, last.language)
     language = sections[-1]["language"]
     pdf = cancellation_letter_pdf(appointment=appointment, sections=sections)
     filename = f"absage-{customer.customer_number}-{appointment.pk}-{sequence}.pdf"

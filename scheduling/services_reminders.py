@@ -24,11 +24,14 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import pgettext
 
 from audit.models import AuditAction
 from audit.services import AuditContext, audit_record
 from cases.models import Customer
+from scheduling.languages import customer_language, language_is_rtl
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -45,44 +48,79 @@ logger = logging.getLogger(__name__)
 REMINDED_STATUSES = (AppointmentStatus.SENT, AppointmentStatus.CONFIRMED)
 
 # The customer's message, not the staff UI: its words follow the message's language (like
-# services_invitations), German always first; the customer's language after it where we have it.
-_REMINDER_TEXTS = {
-    "de": {
-        "subject": "Erinnerung an Ihren Termin am {date} um {time}",
-        "heading": "Erinnerung an Ihren Termin",
-        "greeting": "Guten Tag {name},",
-        "intro": "wir erinnern Sie an Ihren Termin im Jobcenter:",
-        "date": "Datum",
-        "time": "Uhrzeit",
-        "place": "Ort",
-        "caseworker": "Ihre Ansprechperson",
-        "rebook": (
-            "Wenn Sie nicht kommen können, sagen Sie bitte vor dem Termin Bescheid. Einen anderen "
-            "Termin können Sie hier wählen oder um einen Rückruf bitten:"
-        ),
-        "binding": "Es gilt die Einladung, die Sie erhalten haben.",
-    },
-    "en": {
-        "heading": "Reminder of your appointment",
-        "greeting": "Dear {name},",
-        "intro": "this is a reminder of your appointment at the jobcenter:",
-        "date": "Date",
-        "time": "Time",
-        "place": "Place",
-        "caseworker": "Your contact person",
-        "rebook": (
-            "If you cannot come, please tell us before the appointment. You can choose another "
-            "time or ask for a call-back here:"
-        ),
-        "binding": "Translation: only the German text and your invitation are binding.",
-    },
+# services_invitations), German always first (its words here); the customer's language after it
+# where it is one of settings.CUSTOMER_LANGUAGES (catalogue, "customer" context, English msgids).
+_REMINDER_DE = {
+    "subject": "Erinnerung an Ihren Termin am {date} um {time}",
+    "heading": "Erinnerung an Ihren Termin",
+    "greeting": "Guten Tag {name},",
+    "intro": "wir erinnern Sie an Ihren Termin im Jobcenter:",
+    "date": "Datum",
+    "time": "Uhrzeit",
+    "place": "Ort",
+    "caseworker": "Ihre Ansprechperson",
+    "rebook": (
+        "Wenn Sie nicht kommen können, sagen Sie bitte vor dem Termin Bescheid. Einen anderen "
+        "Termin können Sie hier wählen oder um einen Rückruf bitten:"
+    ),
+    "binding": "Es gilt die Einladung, die Sie erhalten haben.",
 }
-# Short, and without umlauts of its own: a GSM-7 SMS carries 160 characters a part, UCS-2 only 70.
+
+
+def _reminder_words(language: str) -> dict[str, str]:
+    """The reminder's words in a customer language (the active catalogue), "{name}" kept."""
+    with translation.override(language):
+        return {
+            "heading": pgettext("customer", "Reminder of your appointment"),
+            "greeting": pgettext("customer", "Dear %(name)s,") % {"name": "{name}"},
+            "intro": pgettext(
+                "customer", "This is a reminder of your appointment at the jobcenter:"
+            ),
+            "date": pgettext("customer", "Date"),
+            "time": pgettext("customer", "Time"),
+            "place": pgettext("customer", "Place"),
+            "caseworker": pgettext("customer", "Your contact person"),
+            "rebook": pgettext(
+                "customer",
+                "If you cannot come, please tell us before the appointment. You can choose another "
+                "time or ask for a call-back here:",
+            ),
+            "binding": pgettext(
+                "customer", "Translation: only the German text and your invitation are binding."
+            ),
+        }
+
+
+# SMS: the German line (binding, with the link), then one short line in the customer's language
+# without the link. GSM-7 carries 153 characters a part of a long SMS, but one character outside
+# GSM-7 (Cyrillic, Arabic, Turkish ş, Polish ł, Romanian ș ...) turns the whole SMS into UCS-2 with
+# 67 a part. SMS_MAX_PARTS caps the cost: a translated line that would take the SMS over it is left
+# out (the link leads to the rebooking page in the customer's language anyway).
 _SMS_TEXT = (
     "Jobcenter: Erinnerung an Ihren Termin am {date} um {time}, {place}. "
     "Absagen oder verschieben: {rebook_url}"
 )
 _SMS_PLACE_LENGTH = 60
+SMS_MAX_PARTS = 6
+# GSM 03.38: the basic set, and the extension set (two septets each).
+_GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+
+def sms_parts(text: str) -> int:
+    """How many parts the SMS takes: GSM-7 (160 characters alone, 153 a part) where every
+    character is in GSM 03.38, else UCS-2 (70 alone, 67 a part; a character beyond the BMP, such
+    as an emoji, counts twice)."""
+    if all(char in _GSM7_BASIC or char in _GSM7_EXTENSION for char in text):
+        units = sum(2 if char in _GSM7_EXTENSION else 1 for char in text)
+        single, part = 160, 153
+    else:
+        units = sum(2 if ord(char) > 0xFFFF else 1 for char in text)
+        single, part = 70, 67
+    return 1 if units <= single else -(-units // part)
 
 
 def _system_ctx() -> AuditContext:
@@ -174,16 +212,17 @@ def _sections(appointment: Appointment) -> list[dict]:
     from scheduling.services_invitations import FALLBACK_LANGUAGE, _language_of, invitation_values
 
     languages = [FALLBACK_LANGUAGE]
-    wanted = _language_of(appointment.case.customer)
-    if wanted in _REMINDER_TEXTS and wanted != FALLBACK_LANGUAGE:
+    wanted = customer_language(_language_of(appointment.case.customer))
+    if wanted and wanted != FALLBACK_LANGUAGE:
         languages.append(wanted)
     sections = []
     for language in languages:
-        words = _REMINDER_TEXTS[language]
+        words = _REMINDER_DE if language == FALLBACK_LANGUAGE else _reminder_words(language)
         values = invitation_values(appointment=appointment, language=language)
         sections.append(
             {
                 "language": language,
+                "rtl": language_is_rtl(language),
                 "heading": words["heading"],
                 "greeting": words["greeting"].format(name=values["name"]),
                 "intro": words["intro"],
@@ -205,7 +244,7 @@ def _sections(appointment: Appointment) -> list[dict]:
 def reminder_email_message(*, appointment: Appointment, to: str) -> EmailMultiAlternatives:
     sections = _sections(appointment)
     german = sections[0]["values"]
-    subject = _REMINDER_TEXTS["de"]["subject"].format(date=german["date"], time=german["time"])
+    subject = _REMINDER_DE["subject"].format(date=german["date"], time=german["time"])
     context = {"subject": subject, "sections": sections}
     message = EmailMultiAlternatives(
         subject=subject,
@@ -219,16 +258,40 @@ def reminder_email_message(*, appointment: Appointment, to: str) -> EmailMultiAl
     return message
 
 
+def _sms_translated_line(appointment: Appointment, language: str) -> str:
+    """The SMS's line in a customer language: date (the language's short format) and time."""
+    start = timezone.localtime(appointment.start)
+    with translation.override(language):
+        # The language's short date; English not Django's US "12/02/2026" but "02 December 2026".
+        if language == "en":
+            date = start.strftime("%d %B %Y")
+        else:
+            date = date_format(start, "SHORT_DATE_FORMAT")
+        return pgettext(
+            "customer",
+            "Reminder of your jobcenter appointment on %(date)s at %(time)s. To cancel or move "
+            "it, use the link above.",
+        ) % {"date": date, "time": start.strftime("%H:%M")}
+
+
 def reminder_sms_text(*, appointment: Appointment) -> str:
-    from scheduling.services_invitations import invitation_values
+    """The German line with the link, then one line in the customer's language if the SMS stays
+    within SMS_MAX_PARTS parts with it."""
+    from scheduling.services_invitations import _language_of, invitation_values
 
     values = invitation_values(appointment=appointment, language="de")
     place = values["place"]
     if len(place) > _SMS_PLACE_LENGTH:
-        place = place[: _SMS_PLACE_LENGTH - 1] + "…"
-    return _SMS_TEXT.format(
+        place = place[: _SMS_PLACE_LENGTH - 3] + "..."  # "…" is not GSM-7
+    text = _SMS_TEXT.format(
         date=values["date"], time=values["time"], place=place, rebook_url=values["rebook_url"]
     )
+    language = customer_language(_language_of(appointment.case.customer))
+    if language and language != "de":
+        both = f"{text}\n{_sms_translated_line(appointment, language)}"
+        if sms_parts(both) <= SMS_MAX_PARTS:
+            return both
+    return text
 
 
 def _deliver(reminder: Reminder, appointment: Appointment) -> str:

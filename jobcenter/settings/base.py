@@ -1,5 +1,7 @@
 """Settings shared by every environment. Values that differ come from the environment."""
 
+import ipaddress
+import re
 from pathlib import Path
 
 import environ
@@ -84,8 +86,30 @@ def env_email(name: str, default: str) -> dict:
     return {key: value for key, value in config.items() if value not in (None, "")}
 
 
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"^(\*\.)?({_LABEL}\.)*{_LABEL}$")
+
+
+def env_calendar_hosts(name: str) -> list[str]:
+    """Host names (`cal.example.de`), wildcards (`*.example.de`) and IP addresses, comma-separated."""
+    hosts = [item.strip().lower().rstrip(".") for item in env.list(name, default=[])]
+    for host in hosts:
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            if not _HOST_NAME.match(host):
+                raise ImproperlyConfigured(
+                    f"{name} must list host names (cal.example.de), wildcards (*.example.de) or "
+                    f"IP addresses, comma-separated; {host!r} is none of these."
+                ) from None
+    return [host for host in hosts if host]
+
+
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+# Earlier secret keys, comma-separated: sessions, signed links and stored credentials made with
+# them stay valid while the new key takes over.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 
 INSTALLED_APPS = [
@@ -186,6 +210,12 @@ CSRF_COOKIE_SAMESITE = "Lax"
 
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", _("German")), ("en", _("English"))]
+# The languages customers are written to in (ISO 639-1; each needs locale/<code>/ with every
+# "customer"-context message translated, and an invitation template): the rebooking page, the
+# translation beside the binding German text in letters, e-mails and reminders. A customer whose
+# preferred language is not listed gets German. Names and writing direction (ar, fa: right to left)
+# come from Django's LANG_INFO. The staff UI stays LANGUAGES (German, English).
+CUSTOMER_LANGUAGES = ("de", "en", "uk", "ru", "ar", "tr", "fa", "ro", "pl", "it")
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
@@ -215,6 +245,19 @@ SMS_SENDER = env.str("DJANGO_SMS_SENDER", default="Jobcenter")
 SMS_GATEWAY_TIMEOUT = env_int("DJANGO_SMS_GATEWAY_TIMEOUT", 10)
 if SMS_GATEWAY_URL and not SMS_GATEWAY_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured("DJANGO_SMS_GATEWAY_URL must be an http(s):// address.")
+
+# Staff calendars (scheduling/urlguard.py): when set, the ONLY hosts the worker fetches CalDAV and
+# ICS feeds from; unset, any host except loopback, link-local, multicast and reserved addresses.
+CALENDAR_ALLOWED_HOSTS = env_calendar_hosts("DJANGO_CALENDAR_ALLOWED_HOSTS")
+# Stored credentials (the CalDAV password) are encrypted with a key derived from this, else from
+# SECRET_KEY (scheduling/credentials.py); the fallbacks (and SECRET_KEY_FALLBACKS) still decrypt.
+CREDENTIALS_KEY = env.str("DJANGO_CREDENTIALS_KEY", default="")
+if CREDENTIALS_KEY and len(CREDENTIALS_KEY) < 32:
+    raise ImproperlyConfigured(
+        "DJANGO_CREDENTIALS_KEY must be a random value of at least 32 characters "
+        "(python3 -c 'import secrets; print(secrets.token_urlsafe(48))'), or unset."
+    )
+CREDENTIALS_KEY_FALLBACKS = env.list("DJANGO_CREDENTIALS_KEY_FALLBACKS", default=[])
 
 # Redis: the Celery broker. Without it, and only then, tasks run in-process.
 REDIS_URL = env_redis_url("REDIS_URL")

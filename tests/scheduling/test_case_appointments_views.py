@@ -338,6 +338,19 @@ def test_the_customer_confirms_on_the_rebooking_page(client, future):
     assert 'id="rebook-is-confirmed"' in body(response)
 
 
+def test_opening_the_link_is_logged_as_a_read_by_the_customer(client, future):
+    url = reverse("scheduling:rebook", args=[rebooking_token_make(future)])
+    assert client.get(url, REMOTE_ADDR="192.0.2.7").status_code == 200
+    event = AuditEvent.objects.get(object_type="appointment", action="view")
+    assert (event.actor, event.actor_username, event.channel, event.ip_address) == (
+        None,
+        "customer",
+        "customer",
+        "192.0.2.7",
+    )
+    assert (event.object_id, event.customer_id) == (str(future.pk), future.case.customer_id)
+
+
 def test_a_planned_appointment_offers_no_confirmation(client, own_case, anna):
     planned = make_appointment(own_case, anna, local(26, 9))
     url = reverse("scheduling:rebook", args=[rebooking_token_make(planned)])

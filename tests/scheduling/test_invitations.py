@@ -220,9 +220,11 @@ def test_render_fills_every_placeholder(appointment):
 
 def test_render_uses_the_customers_language_where_a_template_exists(appointment, ctx):
     customer = appointment.case.customer
-    customer.preferred_language = "en"
+    customer.preferred_language = "sq"  # no template in Albanian
     customer.save()
     assert invitation_render(appointment=appointment)["language"] == "de"
+    customer.preferred_language = "en"
+    customer.save()
 
     invitation_template_publish(
         ctx=ctx,
@@ -494,11 +496,12 @@ def test_an_english_template_adds_the_translation_after_the_binding_german_text(
     assert "/scheduling/rebook/" in body.split("Dear Jana Schulz")[1]
     assert 'id="invitation-translation" lang="en"' in message.alternatives[0].content
     audit = AuditEvent.objects.get(object_type="invitation")
-    assert audit.detail["translation"] == {"language": "en", "version": 1}
+    # Version 1 of the English text comes with the migrations (0008); the one published here is 2.
+    assert audit.detail["translation"] == {"language": "en", "version": 2}
 
 
 def test_a_language_without_a_template_gets_german_only(appointment, ctx):
-    _customer_language(appointment, "uk")
+    _customer_language(appointment, "sq")  # Albanian: no template
     result = invitation_send(ctx=ctx, appointment_id=appointment.pk)
     assert {d.language for d in result.deliveries} == {"de"}
     assert "binding" not in _text(result.letter_pdf)
@@ -521,7 +524,7 @@ def test_cyrillic_turkish_and_arabic_translations_are_drawn(appointment, ctx, la
     result = invitation_send(ctx=ctx, appointment_id=appointment.pk)
     assert {d.language for d in result.deliveries} == {language}
     last_page = _last_page(result.letter_pdf)
-    assert "only the German text is binding" in last_page
+    assert "verbindlich ist allein der deutsche Text" in last_page
     assert "Rechtsfolgenbelehrung" not in last_page
     if language != "ar":  # shaped Arabic comes out of pypdf in presentation forms
         assert body.split(",")[0].format(name="Jana Schulz") in _text(result.letter_pdf)
@@ -537,7 +540,7 @@ def test_a_script_the_fonts_cannot_draw_falls_back_to_german_with_a_notice(
     with caplog.at_level(logging.WARNING, logger="scheduling.services_invitations"):
         result = invitation_send(ctx=ctx, appointment_id=appointment.pk)
     assert {d.language for d in result.deliveries} == {"de"}
-    assert "binding" not in _text(result.letter_pdf)
+    assert "verbindlich ist allein" not in _text(result.letter_pdf)
     assert "ሰላም" not in mail.outbox[0].body
     assert any("cannot draw" in r.getMessage() for r in caplog.records)
 

@@ -134,7 +134,14 @@ def test_customer_moves_the_appointment_once_and_the_old_link_dies(appointment, 
     assert (moved.start, moved.end) == (local(24, 10), local(24, 10, 30))
     assert (moved.status, moved.sequence, moved.rebook_count) == (AppointmentStatus.CONFIRMED, 1, 1)
     event = AuditEvent.objects.get(object_type="appointment", object_id=str(appointment.pk))
-    assert event.ip_address == "10.0.0.9"
+    # The customer, not "the system", moved it: no account, the customer channel, their address.
+    assert (event.actor, event.actor_username, event.channel, event.ip_address) == (
+        None,
+        "customer",
+        "customer",
+        "10.0.0.9",
+    )
+    assert event.customer_id == appointment.case.customer_id
     with pytest.raises(RebookingLinkOutdatedError):
         rebooking_choose(token=token, start=local(24, 11), staff_id=anna.pk)
 
@@ -187,7 +194,7 @@ def test_page_shows_the_appointment_and_alternatives_in_german(client, appointme
     response = client.get(f"/scheduling/rebook/{rebooking_token_make(appointment)}/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<html lang="de">' in html
+    assert '<html lang="de" dir="ltr">' in html
     assert response["Content-Language"] == "de"
     assert "25. November 2026" in html
     assert "09:00" in html
@@ -202,7 +209,7 @@ def test_page_is_in_english_for_a_customer_who_prefers_english(client, team, ann
     appointment = make_appointment(case, anna, local(25, 9))
     response = client.get(f"/scheduling/rebook/{rebooking_token_make(appointment)}/")
     html = response.content.decode()
-    assert '<html lang="en">' in html
+    assert '<html lang="en" dir="ltr">' in html
     assert response["Content-Language"] == "en"
     assert "Nov. 25, 2026" in html
     assert "Choose another time" in html
