@@ -50,6 +50,35 @@ def _working_hours(share: float) -> list[dict]:
     return [{"weekday": day, "start": "08:00", "end": end} for day in range(5)]
 
 
+def _half_hours(share: float) -> list[dt.time]:
+    """The starts of 30-minute appointments inside the working hours of `_working_hours(share)`."""
+    end_hour = int(_working_hours(share)[0]["end"][:2])
+    return [dt.time(hour, minute) for hour in range(8, end_hour) for minute in (0, 30)]
+
+
+def _past_start(
+    rng: random.Random,
+    *,
+    taken: set,
+    host: User,
+    today: dt.date,
+    back_days: int,
+    slots: list[dt.time],
+    tz: ZoneInfo,
+) -> dt.datetime:
+    """A past start of `host` not yet taken: a random working day and half hour, then the next
+    free half hour of that day, then earlier days."""
+    day = add_working_days(today, -rng.randint(1, back_days))
+    first = rng.randrange(len(slots))
+    while True:
+        for offset in range(len(slots)):
+            start = dt.datetime.combine(day, slots[(first + offset) % len(slots)], tzinfo=tz)
+            if (host.pk, start) not in taken:
+                taken.add((host.pk, start))
+                return start
+        day = add_working_days(day, -1)
+
+
 @transaction.atomic
 def calendars_write(*, seed: int, today: dt.date | None = None) -> CalendarsWritten:
     rng = random.Random(seed)  # noqa: S311 - synthetic demo data, not security
@@ -96,6 +125,10 @@ def calendars_write(*, seed: int, today: dt.date | None = None) -> CalendarsWrit
     for user in staff:
         staff_by_team.setdefault(user.team_id, []).append(user)
     past = []
+    # One attended appointment per staff member and start, inside their working hours.
+    taken: set[tuple[int, dt.datetime]] = set()
+    share_by_user = {calendar.user_id: calendar.part_time_share for calendar in calendars}
+    half_hours = {user.pk: _half_hours(share_by_user.get(user.pk, 1.0)) for user in staff}
     configs = segment_configs_by_group()
     for case in Case.objects.open().exclude(customer_group="").order_by("pk"):
         agreement = contact_agreement_effective(case=case, agreement=None, configs=configs)
@@ -105,9 +138,15 @@ def calendars_write(*, seed: int, today: dt.date | None = None) -> CalendarsWrit
             (u for u in staff_by_team[case.team_id] if u.pk == case.caseworker_id),
             rng.choice(staff_by_team[case.team_id]),
         )
-        day = add_working_days(today, -rng.randint(1, max(1, agreement.cadence_days * 5 // 7)))
-        start = dt.datetime.combine(day, dt.time(8 + rng.randint(0, 6), 30 * rng.randint(0, 1)))
-        start = start.replace(tzinfo=tz)
+        start = _past_start(
+            rng,
+            taken=taken,
+            host=host,
+            today=today,
+            back_days=max(1, agreement.cadence_days * 5 // 7),
+            slots=half_hours[host.pk],
+            tz=tz,
+        )
         past.append(
             Appointment(
                 case=case,

@@ -716,3 +716,21 @@ def test_each_open_case_knows_when_its_next_open_step_is_due(seeded):
         case.pk: earliest[case.pk] for case in open_cases if case.pk in earliest
     }
     assert Case.objects.filter(open_steps_due__lt=TODAY).exists()
+
+
+def test_past_appointments_never_share_a_staff_members_start_and_lie_in_working_hours(seeded):
+    from scheduling.models import Appointment, StaffCalendar
+
+    past = list(Appointment.objects.values_list("staff_id", "start", "end"))
+    assert len(past) > 50
+    assert len({(staff, start) for staff, start, _end in past}) == len(past)
+    ends = {
+        calendar.user_id: calendar.working_hours[0]["end"]
+        for calendar in StaffCalendar.objects.all()
+    }
+    tz = timezone.get_default_timezone()
+    for staff, start, end in past:
+        local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+        assert local_start.weekday() < 5
+        assert "08:00" <= local_start.strftime("%H:%M")
+        assert local_end.strftime("%H:%M") <= ends[staff]
