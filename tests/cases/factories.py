@@ -7,6 +7,8 @@ from cases.models import Case, CaseEvent, Citizenship, Customer, Household, Phas
 from profiling.models import LanguageLevel, Motivation, Need, Profile, School, Vocational
 from tests.organisation.factories import TeamFactory
 
+_FAKE = factory.Faker._get_faker(locale="de_DE")
+
 
 class HouseholdFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -24,7 +26,9 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
     customer_number = factory.Sequence(lambda n: f"{100 + n % 800}D{n:06d}")
     first_name = factory.Faker("first_name", locale="de_DE")
-    last_name = factory.Faker("last_name", locale="de_DE")
+    # A double name, so that a test asserting that a customer's name is *not* on a page cannot
+    # be tripped by a staff member whose (single) first or last name happens to be the same.
+    last_name = factory.LazyFunction(lambda: f"{_FAKE.last_name()}-{_FAKE.last_name()}")
     date_of_birth = datetime.date(1985, 5, 17)
     sex = Sex.FEMALE
     citizenship = Citizenship.GERMAN
