@@ -35,6 +35,8 @@ RUN DJANGO_SECRET_KEY=build-time-collectstatic-only-never-used-by-a-running-cont
     DATABASE_URL=postgres://build@build.invalid/build \
     REDIS_URL=redis://build.invalid:6379/0 \
     EMAIL_URL=dummymail:// \
+    DJANGO_SITE_URL=https://build.invalid \
+    DJANGO_SMS_BACKEND=off \
     python manage.py collectstatic --noinput \
     && mkdir -p var/media \
     && chown jobcenter:jobcenter var/media

@@ -41,6 +41,7 @@ DUE_LABELS = {
     Due.PROFILING: _("Profiling taking long"),
     Due.SUGGESTION: _("AI suggestion to decide"),
     Due.MISSED: _("Missed appointment to review"),
+    Due.CALLBACK: _("Call-back requested"),
     Due.NOTES: _("Incomplete notes"),
     Due.ANY: _("Anything due"),
 }

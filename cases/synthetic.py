@@ -103,6 +103,19 @@ JOBCENTER_CODE = "JC-MUSTERSTADT"
 JOBCENTER_CITY = "Musterstadt"
 JOBCENTER_STATE = FederalState.NW
 REGION_UNEMPLOYMENT_RATE = Decimal("7.4")
+# How customers reach the synthetic jobcenter (letters, e-mails, the customer's pages): the phone
+# number from a range kept free for fiction, addresses under .example.
+JOBCENTER_CONTACT = {
+    "street": "Am Rathausplatz 4",
+    "postal_code": "45127",
+    "city": JOBCENTER_CITY,
+    "phone": "030 23125 100",
+    "email": "service@jobcenter-musterstadt.example",
+    "opening_hours": (
+        "Mo, Di, Fr 8:00–12:30 Uhr\nDo 8:00–12:30 und 14:00–17:30 Uhr\nMi nur mit Termin"
+    ),
+    "website": "https://www.jobcenter-musterstadt.example",
+}
 AGENCY_PREFIX = 452  # first part of the customer number: the home employment agency
 STAFF_MAIL_DOMAIN = "jobcenter-musterstadt.example"
 CUSTOMER_MAIL_DOMAINS = ("example.com", "example.net", "example.org")
@@ -2473,6 +2486,7 @@ def write(
         code=data.code,
         federal_state=data.federal_state,
         region_unemployment_rate=data.region_unemployment_rate,
+        **JOBCENTER_CONTACT,
     )
     teams = Team.objects.bulk_create(
         [Team(jobcenter=jobcenter, name=team.name) for team in data.teams]

@@ -7,6 +7,7 @@ this needs from organisation.services.admin_grant_configuration_permissions.
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -16,9 +17,31 @@ from organisation.models import Jobcenter, Team, User
 
 @admin.register(Jobcenter)
 class JobcenterAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "federal_state", "region_unemployment_rate")
+    list_display = ("name", "code", "federal_state", "city", "phone")
     search_fields = ("name", "code")
     ordering = ("name",)
+    # A web address typed without a scheme is https, as it will be from Django 6.0 on.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = (
+        (None, {"fields": ("name", "code", "federal_state", "region_unemployment_rate")}),
+        (
+            _("How customers reach the jobcenter"),
+            {
+                "description": _(
+                    "Printed on invitation letters, in e-mails and reminders and on the "
+                    "customers' appointment pages. Leave a field empty if it does not apply."
+                ),
+                "fields": (
+                    "street",
+                    ("postal_code", "city"),
+                    "phone",
+                    "email",
+                    "opening_hours",
+                    "website",
+                ),
+            },
+        ),
+    )
 
 
 @admin.register(Team)

@@ -32,6 +32,20 @@ class Jobcenter(models.Model):
     region_unemployment_rate = models.DecimalField(
         _("regional unemployment rate (%)"), max_digits=4, decimal_places=1, default=6.0
     )
+    # How customers reach the jobcenter: printed on letters, e-mails and the customer's pages.
+    # All optional (an installation fills them in /admin/); texts leave out what is missing.
+    street = models.CharField(_("street and number"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postcode"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    opening_hours = models.TextField(
+        _("opening hours"),
+        blank=True,
+        max_length=500,
+        help_text=_("As customers read it, one line per group of days (Mon–Fri 8:00–12:00)."),
+    )
+    website = models.URLField(_("web address"), blank=True)
 
     class Meta:
         verbose_name = _("jobcenter")
@@ -39,6 +53,16 @@ class Jobcenter(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def postal_address(self) -> str:
+        """Street, postcode and city in one line ("Musterstraße 1, 45127 Essen"); "" if unknown."""
+        town = " ".join(part for part in (self.postal_code.strip(), self.city.strip()) if part)
+        return ", ".join(part for part in (self.street.strip(), town) if part)
+
+    @property
+    def opening_hours_lines(self) -> list[str]:
+        return [line.strip() for line in self.opening_hours.splitlines() if line.strip()]
 
 
 class Team(models.Model):

@@ -1,5 +1,16 @@
+"""The admin for configuring scheduling: staff calendars (read-mostly), absences, rebooking,
+planning and reminder settings, invitation templates.
+
+Appointments, invitation deliveries (the letters), reminders, call-back requests and
+missed-appointment reviews are case contents and deliberately not registered: administrators
+configure and do not read case contents (as in cases/admin.py). Staff see them on the case page's
+card "Termine und Einladungen", in the work queue and in the API.
+"""
+
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditChannel
 from audit.services import AuditContext
@@ -45,6 +56,7 @@ class StaffCalendarAdmin(admin.ModelAdmin):
         "last_sync_at",
         "last_sync_status",
         "last_sync_message",
+        "sync_requested_at",
         "updated_at",
     )
 
@@ -125,6 +137,31 @@ class ReminderPolicyAdmin(admin.ModelAdmin):
         return False
 
 
+def _template_language_choices() -> list[tuple[str, str]]:
+    """German and the customer languages (settings.CUSTOMER_LANGUAGES), by their names."""
+    from django.conf import settings
+    from django.utils import translation
+
+    codes = dict.fromkeys(("de", *settings.CUSTOMER_LANGUAGES))
+    choices = []
+    for code in codes:
+        try:
+            name = translation.get_language_info(code)["name_translated"]
+        except KeyError:
+            name = code
+        choices.append((code, f"{name} ({code})"))
+    return choices
+
+
+class InvitationTemplateForm(forms.ModelForm):
+    # Only a language customers are written to in: a template in any other would never be used.
+    language = forms.ChoiceField(label=_("language"), choices=_template_language_choices)
+
+    class Meta:
+        model = InvitationTemplate
+        fields = ("language", "subject", "body", "legal_notice", "valid_from")
+
+
 @admin.register(InvitationTemplate)
 class InvitationTemplateAdmin(admin.ModelAdmin):
     """Versions of the invitation text and its notice of legal consequences.
@@ -134,6 +171,7 @@ class InvitationTemplateAdmin(admin.ModelAdmin):
     delivery keeps pointing to the version it was sent with.
     """
 
+    form = InvitationTemplateForm
     list_display = ("language", "version", "subject", "valid_from", "created_by", "created_at")
     list_filter = ("language",)
     fields = ("language", "subject", "body", "legal_notice", "valid_from")

@@ -1,9 +1,10 @@
 """Contact agreements, a case's appointments, cancelling, outcomes and missed-appointment reviews
 over REST (issue 5). The same services as the case page's card "Termine und Einladungen".
 
-/api/v1/cases/{case_id}/contact-agreement/ (GET, PUT), /api/v1/cases/{case_id}/appointments/ (GET),
-/api/v1/appointments/{id}/cancel/, /api/v1/appointments/{id}/outcome/,
-/api/v1/missed-appointment-reviews/{id}/decide/ (POST). Scoped like the case API: another team's
+/api/v1/cases/{case_id}/contact-agreement/ (GET, PUT), /api/v1/cases/{case_id}/appointments/ (GET
+with what was sent to the customer; POST: a new appointment made by hand),
+/api/v1/appointments/{id}/cancel/, .../outcome/, .../move/,
+/api/v1/missed-appointment-reviews/{id}/decide/, /api/v1/callback-requests/{id}/handle/ (POST). Scoped like the case API: another team's
 case, appointment or review is a 404, an admin gets a 403 (admins configure, they do not read case
 contents). Errors are {"message", "extra"}; a refused field's messages are under extra.fields.
 """
@@ -11,7 +12,7 @@ contents). Errors are {"message", "extra"}; a refused field's messages are under
 from django.urls import path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,7 +31,9 @@ from jobcenter.api import (
     reject_unknown_params,
 )
 from scheduling.models import (
+    CALLBACK_NOTE_MAX_LENGTH,
     Appointment,
+    CallbackRequest,
     MissedAppointmentReview,
 )
 from scheduling.selectors import case_next_due, contact_agreement_effective
@@ -40,9 +43,16 @@ from scheduling.services_agreements import (
     contact_agreement_update,
 )
 from scheduling.services_appointments import (
+    MAX_DURATION_MINUTES,
+    MIN_DURATION_MINUTES,
+    appointment_book,
     appointment_cancel,
+    appointment_delivery_records,
     appointment_list_for_case,
+    appointment_move,
     appointment_outcome_set,
+    callback_request_handle,
+    invitation_proof,
     missed_review_decide,
 )
 
@@ -54,6 +64,9 @@ APPOINTMENT_404 = error_response(
 )
 REVIEW_404 = error_response(
     "No such review, or its case belongs to another team: the two are indistinguishable."
+)
+CALLBACK_404 = error_response(
+    "No such call-back request, or its case belongs to another team: the two are indistinguishable."
 )
 AGREEMENT_400 = error_response(
     "A rule of the agreement is broken; the messages per field are under extra.fields: a "
@@ -188,6 +201,52 @@ def _agreement_payload(case: Case) -> dict:
     }
 
 
+class DeliveryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(
+        help_text="invitation, cancellation (the withdrawal of a cancelled appointment's "
+        "invitation) or reminder."
+    )
+    channel = serializers.CharField(help_text="letter, email or sms.")
+    at = serializers.DateTimeField(help_text="When it was sent (or tried).")
+    status = serializers.CharField(
+        help_text="sent, failed, or not_sent (an SMS reminder with no SMS gateway configured)."
+    )
+    error = serializers.CharField(allow_blank=True, help_text="Why it failed.")
+    recipient = serializers.CharField(
+        allow_blank=True, help_text="The postal address (one line), e-mail address or number."
+    )
+    template_language = serializers.CharField(
+        allow_null=True, help_text="The invitation template's language (null for reminders)."
+    )
+    template_version = serializers.IntegerField(
+        allow_null=True, help_text="The invitation template's version (null for reminders)."
+    )
+    language = serializers.CharField(
+        allow_null=True, help_text="The language of the translation sent with the German text."
+    )
+    sequence = serializers.IntegerField(
+        allow_null=True, help_text="The version of the appointment it was about."
+    )
+    letter_url = serializers.CharField(
+        allow_null=True, help_text="The letter PDF as sent (letters only), for staff of the team."
+    )
+
+    class Meta:
+        ref_name = "AppointmentDelivery"
+
+
+class InvitationProofOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    channel = serializers.CharField(help_text="letter or email.")
+    sent_at = serializers.DateTimeField()
+    template_language = serializers.CharField(source="template.language")
+    template_version = serializers.IntegerField(source="template.version")
+
+    class Meta:
+        ref_name = "MissedReviewInvitation"
+
+
 class MissedReviewOutput(serializers.Serializer):
     id = serializers.IntegerField()
     appointment_id = serializers.IntegerField()
@@ -199,6 +258,42 @@ class MissedReviewOutput(serializers.Serializer):
     note = serializers.CharField(allow_blank=True)
     decided_by = serializers.CharField(allow_null=True, source="decided_by.username", default=None)
     decided_at = serializers.DateTimeField(allow_null=True)
+    invitation_deliveries = InvitationProofOutput(
+        many=True,
+        help_text="The invitations (with the notice of legal consequences) recorded as sent for "
+        "the missed version of the appointment. Empty: none, so no hearing can be decided.",
+    )
+
+
+def _review_payload(review: MissedAppointmentReview) -> dict:
+    return {
+        "id": review.pk,
+        "appointment_id": review.appointment_id,
+        "case_id": review.case_id,
+        "created_at": review.created_at,
+        "outcome": review.outcome,
+        "note": review.note,
+        "decided_by": review.decided_by,
+        "decided_at": review.decided_at,
+        "invitation_deliveries": invitation_proof(review.appointment),
+    }
+
+
+class CallbackOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    appointment_id = serializers.IntegerField()
+    case_id = serializers.IntegerField()
+    created_at = serializers.DateTimeField(help_text="When the customer asked.")
+    reason = serializers.CharField()
+    phone = serializers.CharField(
+        allow_blank=True, help_text="The number the customer gave; empty: call the one on file."
+    )
+    handled_at = serializers.DateTimeField(allow_null=True, help_text="null: still open.")
+    handled_by = serializers.CharField(allow_null=True, source="handled_by.username", default=None)
+    handled_note = serializers.CharField(allow_blank=True)
+
+    class Meta:
+        ref_name = "CallbackRequest"
 
 
 class AppointmentOutput(serializers.Serializer):
@@ -218,6 +313,12 @@ class AppointmentOutput(serializers.Serializer):
     sequence = serializers.IntegerField(help_text="Rises with every change.")
     deliveries_sent = serializers.IntegerField(help_text="Invitation deliveries that went out.")
     deliveries_total = serializers.IntegerField(help_text="Invitation deliveries tried.")
+    deliveries = DeliveryOutput(
+        many=True,
+        help_text="What went to the customer about it, oldest first: invitation letters and "
+        "e-mails, the cancellation, reminders sent or failed.",
+    )
+    callback_requests = CallbackOutput(many=True, help_text="The customer's call-back requests.")
     missed_review = MissedReviewOutput(allow_null=True)
 
     class Meta:
@@ -239,7 +340,9 @@ def _appointment_payload(appointment: Appointment) -> dict:
         "sequence": appointment.sequence,
         "deliveries_sent": getattr(appointment, "deliveries_sent", 0),
         "deliveries_total": getattr(appointment, "deliveries_total", 0),
-        "missed_review": review,
+        "deliveries": appointment_delivery_records(appointment),
+        "callback_requests": list(appointment.callback_requests.all()),
+        "missed_review": _review_payload(review) if review is not None else None,
     }
 
 
@@ -362,6 +465,173 @@ class CaseAppointmentListApi(APIView):
         return paginator.get_paginated_response(AppointmentOutput(items, many=True).data)
 
 
+BOOK_400 = error_response(
+    "A rule is broken; the messages per field are under extra.fields: a time not ahead, a "
+    "length outside 15 to 240 minutes, an unknown channel, no purpose, staff not of the case's "
+    "team, or the staff member's calendar does not allow it (calendar not shared, channel not "
+    "offered, absent, outside the working hours, a public holiday, busy). Or the case is closed."
+)
+TAKEN_409 = error_response("The staff member has another appointment at that time.")
+
+
+class CaseAppointmentCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AppointmentCreateInput"
+
+        staff = serializers.IntegerField(help_text="The user id of a caseworker or team lead.")
+        start = serializers.DateTimeField(help_text="With a time zone, ahead of now.")
+        # No ranges here: the service checks them with one clear message per field.
+        duration_minutes = serializers.IntegerField(
+            help_text=f"{MIN_DURATION_MINUTES} to {MAX_DURATION_MINUTES}."
+        )
+        channel = serializers.CharField(
+            max_length=20, help_text="in_person, phone, video, outreach."
+        )
+        purpose = serializers.CharField(
+            allow_blank=True, max_length=300, help_text="The purpose of the appointment."
+        )
+        location = serializers.CharField(
+            allow_blank=True,
+            required=False,
+            default="",
+            max_length=200,
+            help_text="Empty: the place in the staff member's calendar.",
+        )
+
+    @extend_schema(
+        operation_id="case_appointment_create",
+        request=InputSerializer,
+        parameters=AUTH_ERROR_HEADERS,
+        responses={
+            201: AppointmentOutput,
+            400: BOOK_400,
+            404: CASE_404,
+            409: TAKEN_409,
+            **AUTH_ERRORS,
+        },
+        examples=[ADMIN_FORBIDDEN_EXAMPLE],
+        description="Make an appointment for the case by hand (say, agreed with the customer on "
+        "the phone), checked against the staff member's calendar. The person making it approves "
+        "it, so the invitation (letter, e-mail with ICS) goes out through the normal sending "
+        "path. Audit-logged, and a timeline entry.",
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        case = _case(request, case_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        appointment = appointment_book(
+            ctx=_audit_ctx(request),
+            case_id=case.pk,
+            staff_id=data["staff"],
+            start=data["start"],
+            duration_minutes=data["duration_minutes"],
+            channel=data["channel"],
+            purpose=data["purpose"],
+            location=data["location"],
+        )
+        return Response(_appointment_fresh(appointment), status=status.HTTP_201_CREATED)
+
+
+class CaseAppointmentsApi(CaseAppointmentListApi, CaseAppointmentCreateApi):
+    """/cases/{id}/appointments/: GET and POST (two operations)."""
+
+
+class AppointmentMoveApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AppointmentMoveInput"
+
+        start = serializers.DateTimeField(
+            help_text="The new start, with a time zone; the length stays."
+        )
+        staff = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Another caseworker or team lead of the team; omitted: the same.",
+        )
+
+    @extend_schema(
+        operation_id="appointment_move",
+        request=InputSerializer,
+        parameters=AUTH_ERROR_HEADERS,
+        responses={
+            200: AppointmentOutput,
+            400: error_response(
+                "The appointment is no longer active, the time is not ahead or unchanged, the "
+                "staff member is not of the team, or their calendar does not allow it (messages "
+                "per field under extra.fields)."
+            ),
+            404: APPOINTMENT_404,
+            409: TAKEN_409,
+            **AUTH_ERRORS,
+        },
+        examples=[ADMIN_FORBIDDEN_EXAMPLE],
+        description="Move an active appointment by hand, checked against the calendar. The "
+        "sequence rises (the old rebooking link dies), the reminders follow, and an invitation "
+        "that went out is sent again with the new time. Audit-logged, and a timeline entry.",
+    )
+    def post(self, request: Request, appointment_id: int) -> Response:
+        appointment = _appointment(request, appointment_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        moved = appointment_move(
+            ctx=_audit_ctx(request),
+            appointment_id=appointment.pk,
+            start=serializer.validated_data["start"],
+            staff_id=serializer.validated_data["staff"],
+        )
+        return Response(_appointment_fresh(moved))
+
+
+class CallbackRequestHandleApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CallbackRequestHandleInput"
+
+        note = serializers.CharField(
+            allow_blank=True,
+            max_length=2000,
+            help_text=f"Required: what came of it; at most {CALLBACK_NOTE_MAX_LENGTH} characters.",
+        )
+
+    @extend_schema(
+        operation_id="callback_request_handle",
+        request=InputSerializer,
+        parameters=AUTH_ERROR_HEADERS,
+        responses={
+            200: CallbackOutput,
+            400: error_response("No note, or a note that is too long."),
+            404: CALLBACK_404,
+            409: error_response("The call-back request has already been handled."),
+            **AUTH_ERRORS,
+        },
+        examples=[ADMIN_FORBIDDEN_EXAMPLE],
+        description="Mark the customer's call-back request done, with a short note. Once; it "
+        "leaves the work queue's 'call-back requested' when no other is open. Audit-logged, and "
+        "a timeline entry.",
+    )
+    def post(self, request: Request, callback_id: int) -> Response:
+        _require_case_reader(request)
+        callback = (
+            CallbackRequest.objects.filter(case__in=case_visible_to(user=request.user))
+            .filter(pk=callback_id)
+            .first()
+        )
+        if callback is None:
+            raise ApiNotFoundError(_("There is no such call-back request for you."))
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        handled = callback_request_handle(
+            ctx=_audit_ctx(request),
+            callback_id=callback.pk,
+            note=serializer.validated_data["note"],
+        )
+        return Response(CallbackOutput(handled).data)
+
+
 class AppointmentCancelApi(APIView):
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -461,15 +731,20 @@ class MissedReviewDecideApi(APIView):
         parameters=AUTH_ERROR_HEADERS,
         responses={
             200: MissedReviewOutput,
-            400: error_response("No decision, or no note for a hearing or no further action."),
+            400: error_response(
+                "No decision, no note for a hearing or no further action, or a hearing without a "
+                "recorded invitation of the missed version (see invitation_deliveries)."
+            ),
             404: REVIEW_404,
             409: error_response("The review has already been decided."),
             **AUTH_ERRORS,
         },
         examples=[ADMIN_FORBIDDEN_EXAMPLE],
         description="The caseworker's decision on a missed appointment: good_reason, hearing "
-        "(a hearing was started) or no_action. Recorded once; clears the case's work queue "
-        "item when no open review remains. Nothing is sanctioned automatically.",
+        "(a hearing was started) or no_action. A hearing needs a recorded invitation with the "
+        "notice of legal consequences for the missed version (§ 32 SGB II). Recorded once; "
+        "clears the case's work queue item when no open review remains. Nothing is sanctioned "
+        "automatically.",
     )
     def post(self, request: Request, review_id: int) -> Response:
         _require_case_reader(request)
@@ -485,7 +760,7 @@ class MissedReviewDecideApi(APIView):
         decided = missed_review_decide(
             ctx=_audit_ctx(request), review_id=review.pk, **serializer.validated_data
         )
-        return Response(MissedReviewOutput(decided).data)
+        return Response(MissedReviewOutput(_review_payload(decided)).data)
 
 
 api_urlpatterns = [
@@ -496,8 +771,18 @@ api_urlpatterns = [
     ),
     path(
         "cases/<int:case_id>/appointments/",
-        CaseAppointmentListApi.as_view(),
+        CaseAppointmentsApi.as_view(),
         name="case-appointments",
+    ),
+    path(
+        "appointments/<int:appointment_id>/move/",
+        AppointmentMoveApi.as_view(),
+        name="appointment-move",
+    ),
+    path(
+        "callback-requests/<int:callback_id>/handle/",
+        CallbackRequestHandleApi.as_view(),
+        name="callback-request-handle",
     ),
     path(
         "appointments/<int:appointment_id>/cancel/",

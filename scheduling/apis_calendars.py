@@ -5,8 +5,9 @@ The same services as the page (scheduling/views.py calling scheduling/services.p
 only translates between HTTP and them. Two groups of addresses:
 
 - `/calendar/...`: the caller's own calendar, as on the page (no user id in the address, so no
-  one else's calendar can be reached): settings, consent, feed address, sync now, ICS upload, own
-  absences. Any logged-in staff member, as the page.
+  one else's calendar can be reached): settings, consent, feed address, sync now (202 and the
+  status when a worker syncs, 200 with the result with in-process tasks), ICS upload and its
+  removal, own absences. Any logged-in staff member, as the page.
 - `/staff/{user_id}/...`: a staff member's absences (list, record, remove) and a calendar overview
   (settings and busy times, without addresses, credentials or the feed). For the staff member,
   the team lead of their team, and admins. For caseworkers and team leads a staff member of
@@ -65,8 +66,10 @@ from scheduling.services import (
     SYNC_WEEKS,
     absence_add,
     absence_remove,
-    calendar_sync,
+    appointments_to_move,
+    calendar_sync_start,
     calendar_upload_ics,
+    calendar_upload_remove,
     staff_calendar_consent_set,
     staff_calendar_feed_token_regenerate,
     staff_calendar_get_or_create,
@@ -285,6 +288,25 @@ class _WorkSettingsSerializer(serializers.Serializer):
         ref_name = "StaffWorkSettings"
 
 
+class _AppointmentToMoveSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case_id = serializers.IntegerField()
+    customer_number = serializers.CharField(source="case.customer.customer_number")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    status = serializers.CharField(help_text="planned, approved, sent or confirmed.")
+    purpose = serializers.CharField()
+    case_url = serializers.SerializerMethodField(help_text="The case page, to move it there.")
+
+    class Meta:
+        ref_name = "AppointmentToMove"
+
+    def get_case_url(self, appointment) -> str:
+        request = self.context.get("request")
+        path = reverse("cases:case_detail", args=[appointment.case_id])
+        return request.build_absolute_uri(path) if request is not None else path
+
+
 class _OwnCalendarSerializer(_WorkSettingsSerializer):
     caldav_url = serializers.CharField()
     caldav_username = serializers.CharField()
@@ -297,6 +319,13 @@ class _OwnCalendarSerializer(_WorkSettingsSerializer):
     feed_url = serializers.SerializerMethodField(
         help_text="The private feed of the own appointments (a secret; regenerable)."
     )
+    sync_pending = serializers.BooleanField(
+        help_text="A sync asked for (POST calendar/sync/, 202) is waiting for its worker; the "
+        "last_sync_* fields change once it is done."
+    )
+    appointments_to_move = serializers.SerializerMethodField(
+        help_text="Own active appointments inside an own absence: still booked, to be moved."
+    )
     updated_at = serializers.DateTimeField()
 
     class Meta:
@@ -304,6 +333,12 @@ class _OwnCalendarSerializer(_WorkSettingsSerializer):
 
     def get_consent_text(self, calendar: StaffCalendar) -> str:
         return str(CONSENT_TEXT)
+
+    @extend_schema_field(_AppointmentToMoveSerializer(many=True))
+    def get_appointments_to_move(self, calendar: StaffCalendar) -> list:
+        return _AppointmentToMoveSerializer(
+            appointments_to_move(user_id=calendar.user_id), many=True, context=self.context
+        ).data
 
     def get_feed_url(self, calendar: StaffCalendar) -> str:
         return _feed_url(self.context["request"], calendar)
@@ -367,10 +402,35 @@ class _AbsenceSerializer(serializers.Serializer):
         ref_name = "Absence"
 
 
+class _AbsenceCreatedSerializer(_AbsenceSerializer):
+    appointments_to_move = _AppointmentToMoveSerializer(
+        many=True,
+        help_text="The staff member's active appointments inside this absence: they stay booked "
+        "and have to be moved (on the case page, or through the appointments API).",
+    )
+
+    class Meta:
+        ref_name = "AbsenceCreated"
+
+
+class _DateTimeField(serializers.DateTimeField):
+    """A time near year 1 or 9999 is refused as out of range (DRF's own check overflows there)."""
+
+    def to_internal_value(self, value):
+        try:
+            return super().to_internal_value(value)
+        except OverflowError:
+            self.fail("overflow")
+
+
 class _AbsenceInputSerializer(serializers.Serializer):
     kind = _AbsenceKindField()
-    start = serializers.DateTimeField(help_text="With a time zone (else the jobcenter's).")
-    end = serializers.DateTimeField(help_text="After the start, at most a year later.")
+    start = _DateTimeField(
+        help_text="With a time zone (else the jobcenter's); at most a year back."
+    )
+    end = _DateTimeField(
+        help_text="After the start, at most a year later and at most two years ahead."
+    )
     note = _Text(max_length=200, required=False, default="", allow_blank=True)
 
     class Meta:
@@ -547,7 +607,7 @@ class CalendarFeedTokenRegenerateApi(APIView):
 
 class _SyncOutputSerializer(serializers.Serializer):
     busy_times_read = serializers.IntegerField(
-        help_text="Busy times read by this sync or upload, in all."
+        help_text="Busy times read by this sync or upload, in all (0 while a sync is queued)."
     )
     counts = serializers.DictField(
         child=serializers.IntegerField(),
@@ -556,6 +616,9 @@ class _SyncOutputSerializer(serializers.Serializer):
     last_sync_at = serializers.DateTimeField(allow_null=True)
     last_sync_status = _SyncStatusField()
     last_sync_message = serializers.CharField()
+    sync_pending = serializers.BooleanField(
+        help_text="The sync waits for its worker: poll GET calendar/ until this is false."
+    )
 
     class Meta:
         ref_name = "CalendarSyncResult"
@@ -570,6 +633,7 @@ def _sync_output(request: Request, counts: dict[str, int]) -> dict:
             "last_sync_at": calendar.last_sync_at,
             "last_sync_status": calendar.last_sync_status,
             "last_sync_message": calendar.last_sync_message,
+            "sync_pending": calendar.sync_pending,
         }
     ).data
 
@@ -580,24 +644,43 @@ class CalendarSyncApi(APIView):
         request=None,
         parameters=AUTH_ERROR_HEADERS,
         responses={
-            200: _SyncOutputSerializer,
+            200: OpenApiResponse(
+                _SyncOutputSerializer,
+                description="Read in the request (installations without a worker): the result.",
+            ),
+            202: OpenApiResponse(
+                _SyncOutputSerializer,
+                description="Sent to a worker: `sync_pending` is true; poll GET calendar/ until "
+                "it is false, then last_sync_status and last_sync_message tell the outcome.",
+            ),
             400: error_response(
-                "Not synced: no consent, no CalDAV or ICS address set up, or a server that could "
-                "not be read (down, login refused, malformed or oversized data). The previous "
-                "busy times are kept; extra.errors has the message per source, extra.counts "
-                "what the other sources read."
+                "Not synced: no consent, no CalDAV or ICS address set up, or (read in the "
+                "request) a server that could not be read (down, login refused, too slow, "
+                "malformed or oversized data). The previous busy times are kept; extra.errors "
+                "has the message per source, extra.counts what the other sources read."
             ),
             **UNAUTHENTICATED,
         },
         description="Read the caller's busy times now from their CalDAV account and/or ICS feed "
-        "(the page's *Jetzt abgleichen*; done in the request, as on the page). The periodic "
-        "sync does the same every 15 minutes.",
+        "(the page's *Jetzt abgleichen*). Where a worker exists the sync is sent to it (202); "
+        "only with in-process tasks is it read in the request (200), each source within the "
+        "fetch deadline (DJANGO_CALENDAR_FETCH_DEADLINE_SECONDS). The periodic sync does the "
+        "same every 15 minutes.",
     )
     def post(self, request: Request) -> Response:
         # As the page: the row first, so a first sync says "no consent" rather than failing.
         staff_calendar_get_or_create(user=request.user)
-        result = calendar_sync(user_id=request.user.pk)
+        result = calendar_sync_start(ctx=_ctx(request), user_id=request.user.pk)
+        if result is None:
+            return Response(_sync_output(request, {}), status=status.HTTP_202_ACCEPTED)
         return Response(_sync_output(request, result.counts))
+
+
+class _UploadRemovedSerializer(serializers.Serializer):
+    busy_times_deleted = serializers.IntegerField(help_text="Uploaded busy times removed.")
+
+    class Meta:
+        ref_name = "CalendarUploadRemoved"
 
 
 class CalendarUploadApi(APIView):
@@ -636,6 +719,18 @@ class CalendarUploadApi(APIView):
         count = calendar_upload_ics(ctx=_ctx(request), user_id=request.user.pk, data=upload.read())
         return Response(_sync_output(request, {"upload": count}))
 
+    @extend_schema(
+        operation_id="calendar_upload_destroy",
+        request=None,
+        parameters=AUTH_ERROR_HEADERS,
+        responses={200: _UploadRemovedSerializer, **UNAUTHENTICATED},
+        description="Remove the caller's busy times read from uploaded files (the page's "
+        "*Hochgeladene Termine entfernen*); those from CalDAV and the ICS feed stay.",
+    )
+    def delete(self, request: Request) -> Response:
+        count = calendar_upload_remove(ctx=_ctx(request), user_id=request.user.pk)
+        return Response(_UploadRemovedSerializer({"busy_times_deleted": count}).data)
+
 
 # --- absences ----------------------------------------------------------------------------------
 
@@ -669,7 +764,10 @@ def _absence_create(request: Request, member: User) -> Response:
         kind=data["kind"],
         note=data["note"],
     )
-    return Response(_AbsenceSerializer(absence).data, status=status.HTTP_201_CREATED)
+    return Response(
+        _AbsenceCreatedSerializer(absence, context={"request": request}).data,
+        status=status.HTTP_201_CREATED,
+    )
 
 
 def _absence_delete(request: Request, member: User, absence_id: int) -> Response:
@@ -696,8 +794,9 @@ ABSENCE_LIST_RESPONSES = {
     404: error_response("The page does not exist."),
 }
 ABSENCE_CREATE_400 = error_response(
-    "Invalid input: an unknown kind, an end not after the start, longer than a year, a note over "
-    "200 characters."
+    "Invalid input: an unknown kind, an end not after the start, longer than a year, outside the "
+    "range from a year back to two years ahead, overlapping an absence already recorded (named "
+    "in the message, its id in extra.overlaps), a note over 200 characters."
 )
 
 
@@ -719,7 +818,7 @@ class CalendarAbsenceCreateApi(APIView):
         operation_id="calendar_absences_create",
         request=_AbsenceInputSerializer,
         parameters=AUTH_ERROR_HEADERS,
-        responses={201: _AbsenceSerializer, 400: ABSENCE_CREATE_400, **UNAUTHENTICATED},
+        responses={201: _AbsenceCreatedSerializer, 400: ABSENCE_CREATE_400, **UNAUTHENTICATED},
         description="Record an absence of the caller (vacation, sick, training, other).",
     )
     def post(self, request: Request) -> Response:
@@ -774,7 +873,7 @@ class StaffAbsenceCreateApi(APIView):
         request=_AbsenceInputSerializer,
         parameters=AUTH_ERROR_HEADERS,
         responses={
-            201: _AbsenceSerializer,
+            201: _AbsenceCreatedSerializer,
             400: ABSENCE_CREATE_400,
             401: AUTH_ERRORS[401],
             403: ABSENCE_403,

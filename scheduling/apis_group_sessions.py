@@ -31,6 +31,7 @@ from jobcenter.api import (
 from jobcenter.exceptions import ApplicationError
 from organisation.models import Role
 from scheduling.models import GROUP_SESSION_CHANNELS, AppointmentStatus
+from scheduling.selectors import MAX_DAYS_AHEAD, date_beyond_reach
 from scheduling.services_group_sessions import (
     MAX_REASON_LENGTH,
     group_session_cancel,
@@ -167,7 +168,9 @@ class GroupSessionListApi(APIView):
             max_value=2**31 - 1,
             help_text="A caseworker or the team lead who shares their calendar.",
         )
-        start = serializers.DateTimeField(help_text="With a time zone; in the future.")
+        start = serializers.DateTimeField(
+            help_text=f"With a time zone; in the future, at most {MAX_DAYS_AHEAD} days ahead."
+        )
         end = serializers.DateTimeField(help_text="After the start, at most eight hours later.")
         capacity = serializers.IntegerField(min_value=2, max_value=100)
         channel = _ChannelField()
@@ -189,6 +192,22 @@ class GroupSessionListApi(APIView):
 
         class Meta:
             ref_name = "GroupSessionCreateInput"
+
+        def validate(self, data: dict) -> dict:
+            # Far-future times are refused here with a message (they broke the calendar
+            # arithmetic once: 9999-12-31 has no next day); the past is the service's.
+            for name in ("start", "end"):
+                if date_beyond_reach(data[name]):
+                    raise serializers.ValidationError(
+                        {
+                            name: [
+                                _("A group session can be set up at most %(days)s days ahead.")
+                                % {"days": MAX_DAYS_AHEAD}
+                            ]
+                        },
+                        code="too_far",
+                    )
+            return data
 
     @extend_schema(
         operation_id="group_sessions_list",
@@ -221,9 +240,10 @@ class GroupSessionListApi(APIView):
         responses={
             201: _DetailSerializer,
             400: error_response(
-                "Invalid input: times without a time zone, in the past or longer than eight "
-                "hours; in person without a room, by video without a link; a host who is not of "
-                "the team or does not share their calendar."
+                "Invalid input: times without a time zone, in the past, more than "
+                f"{MAX_DAYS_AHEAD} days ahead or longer than eight hours; in person without a "
+                "room, by video without a link; a host who is not of the team or does not share "
+                "their calendar."
             ),
             409: error_response(
                 "The host is not free then: another group session or appointment, an absence, "

@@ -4,12 +4,17 @@ The same services as the planning pages (scheduling.services_planning). Casework
 leads of a team read its runs; other teams get 404 for a run or an item, other roles (admins) 403
 for every operation. Starting, approving and discarding a run is for the team lead; single
 invitations are approved or rejected by any caseworker or team lead of the team. Reading a run
-with its invitations is audit-logged per customer.
+with its invitations is audit-logged per customer. Approving re-checks each proposal against the
+calendar as it is now: a single one that no longer fits is a 409 naming why; a run approval
+approves the rest and lists those it left out. Rejecting may set a date before which the case is
+not invited again (`hold_until`; without one the case is held until a person lifts the hold,
+`POST /cases/{id}/contact-agreement/hold/lift/`, or changes its contact agreement).
 """
 
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -18,6 +23,7 @@ from rest_framework.views import APIView
 
 from audit.models import AuditAction, AuditChannel
 from audit.services import AuditContext, audit_record_many
+from cases.selectors import case_get_for_user
 from jobcenter.api import (
     AUTH_ERROR_HEADERS,
     AUTH_ERRORS,
@@ -26,18 +32,21 @@ from jobcenter.api import (
     reject_unknown_params,
 )
 from jobcenter.exceptions import ApplicationError
-from scheduling.models import PlanningRun, PlanningRunItem
+from scheduling.models import ContactAgreement, PlanningRun, PlanningRunItem
+from scheduling.selectors import MAX_DAYS_AHEAD
+from scheduling.services_agreements import contact_agreement_hold_lift
 from scheduling.services_planning import (
     planning_item_approve,
     planning_item_get_for_user,
+    planning_item_reason_text,
     planning_item_reject,
-    planning_reason_label,
     planning_run_approve,
     planning_run_discard,
     planning_run_get_for_user,
     planning_run_items,
     planning_run_list_for_user,
     planning_run_request,
+    planning_run_sending,
 )
 
 RUN_NOT_FOUND = error_response("No planning run with this number in your team.")
@@ -48,6 +57,11 @@ NOT_TEAM_LEAD = error_response(
 )
 NOT_STAFF = error_response("Authenticated, but not a caseworker or team lead.")
 DECIDED = error_response("The run (or invitation) has already been decided or replaced.")
+ITEM_CONFLICT = error_response(
+    "The invitation has already been decided or replaced, or it no longer fits the calendar "
+    "(an absence, a busy time, a public holiday, outside the working hours, another appointment, "
+    "the daily cap, the time has passed): the message names why, `extra.conflict.code` too."
+)
 
 
 def _ctx(request: Request) -> AuditContext:
@@ -88,6 +102,19 @@ class _AppointmentSerializer(serializers.Serializer):
         ref_name = "PlanningAppointment"
 
 
+class _ProposalSerializer(serializers.Serializer):
+    """What the run proposed; kept after the proposal is withdrawn (its appointment deleted)."""
+
+    staff_id = serializers.IntegerField(allow_null=True, source="proposed_staff_id")
+    start = serializers.DateTimeField(source="proposed_start")
+    end = serializers.DateTimeField(source="proposed_end")
+    channel = serializers.CharField(source="proposed_channel")
+    group_session_id = serializers.IntegerField(allow_null=True, source="proposed_group_session_id")
+
+    class Meta:
+        ref_name = "PlanningProposal"
+
+
 class _ItemSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     run_id = serializers.IntegerField()
@@ -101,16 +128,51 @@ class _ItemSerializer(serializers.Serializer):
         help_text="Reason code: why unplaced, or why a potential customer is with a colleague."
     )
     reason_text = serializers.SerializerMethodField()
-    decision = serializers.CharField(help_text="pending, approved or rejected")
+    decision = serializers.CharField(
+        help_text="pending, approved, rejected or left_out (the run was approved, but this "
+        "proposal no longer fitted the calendar; `left_out` says why)"
+    )
     decided_by = serializers.CharField(source="decided_by.username", allow_null=True, default=None)
     decided_at = serializers.DateTimeField(allow_null=True)
-    appointment = _AppointmentSerializer(allow_null=True)
+    appointment = _AppointmentSerializer(
+        allow_null=True,
+        help_text="The appointment while it exists; null once a proposal never approved was "
+        "withdrawn (superseded, discarded, rejected, left out): see `proposal`.",
+    )
+    proposal = serializers.SerializerMethodField()
+    hold = serializers.SerializerMethodField()
+    left_out = serializers.SerializerMethodField()
 
     class Meta:
         ref_name = "PlanningItem"
 
     def get_reason_text(self, item: PlanningRunItem) -> str:
-        return planning_reason_label(item.reason) if item.reason else ""
+        return planning_item_reason_text(item)
+
+    @extend_schema_field(_ProposalSerializer(allow_null=True))
+    def get_proposal(self, item: PlanningRunItem) -> dict | None:
+        return _ProposalSerializer(item).data if item.proposed_start else None
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "description": "Reason `held`: the hold ({until, set_at, set_by, reason}; until "
+            "null: until lifted).",
+        }
+    )
+    def get_hold(self, item: PlanningRunItem) -> dict | None:
+        return (item.detail or {}).get("hold")
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "description": "Decision left_out: why ({code, staff, start, ...}).",
+        }
+    )
+    def get_left_out(self, item: PlanningRunItem) -> dict | None:
+        return (item.detail or {}).get("left_out")
 
 
 class _RunSerializer(serializers.Serializer):
@@ -146,9 +208,24 @@ class _RunSerializer(serializers.Serializer):
         source="approved_by.username", allow_null=True, default=None
     )
     approved_at = serializers.DateTimeField(allow_null=True)
+    sending = serializers.SerializerMethodField()
 
     class Meta:
         ref_name = "PlanningRun"
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "total": {"type": "integer"},
+                "sent": {"type": "integer"},
+                "waiting": {"type": "integer"},
+            },
+            "description": "The sending of the approved invitations: poll until waiting is 0.",
+        }
+    )
+    def get_sending(self, run: PlanningRun) -> dict:
+        return planning_run_sending(run=run)
 
 
 class _RunDetailSerializer(_RunSerializer):
@@ -156,6 +233,15 @@ class _RunDetailSerializer(_RunSerializer):
 
     class Meta:
         ref_name = "PlanningRunDetail"
+
+
+class _RunApprovedSerializer(_RunDetailSerializer):
+    left_out = _ItemSerializer(
+        many=True, help_text="The invitations left out because they no longer fitted."
+    )
+
+    class Meta:
+        ref_name = "PlanningRunApproved"
 
 
 def _detail(request: Request, run: PlanningRun) -> dict:
@@ -260,20 +346,25 @@ class PlanningRunApproveApi(APIView):
         request=None,
         parameters=AUTH_ERROR_HEADERS,
         responses={
-            200: _RunDetailSerializer,
+            200: _RunApprovedSerializer,
             401: AUTH_ERRORS[401],
             403: NOT_TEAM_LEAD,
             404: RUN_NOT_FOUND,
             409: DECIDED,
         },
-        description="Approve every pending invitation of a proposed run (team lead); the "
-        "invitations are sent after the commit.",
+        description="Approve every pending invitation of a proposed run that still fits the "
+        "calendar (team lead); the others are left out with their reason (`left_out`, decision "
+        "left_out). The approved invitations are sent by the workers after the commit: follow "
+        "`sending` on the run.",
     )
     def post(self, request: Request, run_id: int) -> Response:
         _require_case_reader(request)
         run = planning_run_get_for_user(user=request.user, run_id=run_id)
         run = planning_run_approve(ctx=_ctx(request), run_id=run.pk)
-        return Response(_detail(request, run))
+        left_out = [item.pk for item in run.left_out]
+        data = _detail(request, run)
+        data["left_out"] = [item for item in data["items"] if item["id"] in left_out]
+        return Response(data)
 
 
 class PlanningRunDiscardApi(APIView):
@@ -288,8 +379,9 @@ class PlanningRunDiscardApi(APIView):
             404: RUN_NOT_FOUND,
             409: DECIDED,
         },
-        description="Discard a proposed run (team lead): its pending appointments are "
-        "cancelled; invitations approved one by one stay.",
+        description="Discard a proposed run (team lead): its pending proposals are withdrawn "
+        "(their appointments deleted: no customer heard of them); invitations approved one by "
+        "one stay.",
     )
     def post(self, request: Request, run_id: int) -> Response:
         _require_case_reader(request)
@@ -308,10 +400,11 @@ class PlanningItemApproveApi(APIView):
             401: AUTH_ERRORS[401],
             403: NOT_STAFF,
             404: ITEM_NOT_FOUND,
-            409: DECIDED,
+            409: ITEM_CONFLICT,
         },
         description="Approve one invitation of a proposed run (caseworker or team lead of "
-        "the team); it is sent after the commit. The run stays proposed.",
+        "the team); it is sent after the commit. The run stays proposed. A proposal that no "
+        "longer fits the calendar is refused (409, the message says why).",
     )
     def post(self, request: Request, item_id: int) -> Response:
         _require_case_reader(request)
@@ -323,6 +416,14 @@ class PlanningItemApproveApi(APIView):
 class PlanningItemRejectApi(APIView):
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=1000, help_text="Why (required).")
+        hold_until = serializers.DateField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Do not invite the case again before this date (after today, at most "
+            f"{MAX_DAYS_AHEAD} days ahead). Absent or null: not again until a person lifts "
+            "the hold or changes the contact agreement.",
+        )
 
         class Meta:
             ref_name = "PlanningItemRejectInput"
@@ -333,13 +434,17 @@ class PlanningItemRejectApi(APIView):
         parameters=AUTH_ERROR_HEADERS,
         responses={
             200: _ItemSerializer,
-            400: error_response("No reason, or an invalid body."),
+            400: error_response(
+                "No reason, an invalid body, or a hold date not after today or too far ahead."
+            ),
             401: AUTH_ERRORS[401],
             403: NOT_STAFF,
             404: ITEM_NOT_FOUND,
             409: DECIDED,
         },
-        description="Reject one invitation with a reason: its appointment is cancelled.",
+        description="Reject one invitation with a reason: its proposal is withdrawn (no "
+        "customer heard of it) and the case is held back from invitations until `hold_until`, "
+        "or until a person lifts the hold or changes the contact agreement.",
     )
     def post(self, request: Request, item_id: int) -> Response:
         _require_case_reader(request)
@@ -347,9 +452,58 @@ class PlanningItemRejectApi(APIView):
         serializer.is_valid(raise_exception=True)
         item = planning_item_get_for_user(user=request.user, item_id=item_id)
         item = planning_item_reject(
-            ctx=_ctx(request), item_id=item.pk, reason=serializer.validated_data["reason"]
+            ctx=_ctx(request),
+            item_id=item.pk,
+            reason=serializer.validated_data["reason"],
+            hold_until=serializer.validated_data.get("hold_until"),
         )
         return Response(_ItemSerializer(item).data)
+
+
+class _HoldSerializer(serializers.Serializer):
+    case_id = serializers.IntegerField()
+    held = serializers.BooleanField(help_text="Whether invitations are held back now.")
+    until = serializers.DateField(allow_null=True, help_text="null: until lifted.")
+    set_at = serializers.DateTimeField(allow_null=True)
+    set_by = serializers.CharField(allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+
+    class Meta:
+        ref_name = "InvitationHold"
+
+
+def _hold_payload(case_id: int, agreement: ContactAgreement | None) -> dict:
+    held = bool(agreement and agreement.is_held(timezone.localdate()))
+    return {
+        "case_id": case_id,
+        "held": held,
+        "until": agreement.hold_until if held else None,
+        "set_at": agreement.hold_set_at if held else None,
+        "set_by": agreement.hold_set_by.get_username() if held and agreement.hold_set_by else None,
+        "reason": agreement.hold_reason if held else "",
+    }
+
+
+class ContactAgreementHoldLiftApi(APIView):
+    @extend_schema(
+        operation_id="case_invitation_hold_lift",
+        request=None,
+        parameters=AUTH_ERROR_HEADERS,
+        responses={
+            200: _HoldSerializer,
+            401: AUTH_ERRORS[401],
+            403: NOT_STAFF,
+            404: error_response("No case with this number in your team."),
+            409: error_response("Invitations of this case are not held back."),
+        },
+        description="Lift the hold a rejected invitation put on the case: it is invited again "
+        "at its cadence from the next planning run.",
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        _require_case_reader(request)
+        case = case_get_for_user(user=request.user, case_id=case_id)
+        agreement = contact_agreement_hold_lift(ctx=_ctx(request), case_id=case.pk)
+        return Response(_HoldSerializer(_hold_payload(case.pk, agreement)).data)
 
 
 api_urlpatterns = [
@@ -374,5 +528,10 @@ api_urlpatterns = [
         "planning-items/<int:item_id>/reject/",
         PlanningItemRejectApi.as_view(),
         name="planning-item-reject",
+    ),
+    path(
+        "cases/<int:case_id>/contact-agreement/hold/lift/",
+        ContactAgreementHoldLiftApi.as_view(),
+        name="case-invitation-hold-lift",
     ),
 ]

@@ -7,6 +7,7 @@ staff member's appointments (METHOD:PUBLISH) and the ICS file of a single invita
 """
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -16,6 +17,8 @@ import recurring_ical_events
 from django.utils.translation import gettext as _
 
 from jobcenter.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 MAX_ICS_BYTES = 5 * 1024 * 1024
 # Components in one file and occurrences inside the sync window: a working calendar has a few hundred.
@@ -139,15 +142,34 @@ def ics_parse_busy(
     """
     ics_check_size(data)
     data = _utf8(data)
+    # Not even the start of an iCalendar file (a PDF, an image, an HTML page, an empty file): say
+    # so rather than quoting what the parser choked on (it would echo the bytes).
+    if not data.lstrip(b" \t\r\n")[:15].upper().startswith(b"BEGIN:VCALENDAR"):
+        raise _not_icalendar()
     tz = ZoneInfo(default_tz)
     try:
         calendars = icalendar.Calendar.from_ical(data, multiple=True)
     except Exception as error:  # icalendar raises ValueError, KeyError, TypeError... on bad input
+        logger.info("Calendar data not readable: %r", error)
+        line = _bad_line_number(data)
+        if line is None:
+            raise CalendarDataError(
+                _("The calendar file could not be read: it is not valid iCalendar data.")
+            ) from error
         raise CalendarDataError(
-            _("The calendar file could not be read: %(error)s") % {"error": _short(error)}
+            _("The calendar file could not be read: line %(line)s is not valid iCalendar.")
+            % {"line": line}
         ) from error
-    if not calendars or any(cal.name != "VCALENDAR" for cal in calendars):
-        raise CalendarDataError(_("The file is not an iCalendar file (no VCALENDAR)."))
+    if not calendars:
+        # It began as a calendar but no component was closed: the download or export was cut off.
+        raise CalendarDataError(
+            _(
+                "The calendar file is incomplete: it ends before END:VCALENDAR. Export or "
+                "download it again."
+            )
+        )
+    if any(cal.name != "VCALENDAR" for cal in calendars):
+        raise _not_icalendar()
     intervals: list[BusyInterval] = []
     for calendar in calendars:
         if sum(1 for _component in calendar.walk("VEVENT")) > MAX_COMPONENTS:
@@ -155,6 +177,7 @@ def ics_parse_busy(
                 _("The calendar has too many events: at most %(limit)s are allowed.")
                 % {"limit": MAX_COMPONENTS}
             )
+        _check_broken_times(calendar)
         _check_recurrences(calendar)
         try:
             intervals.extend(_freebusy_intervals(calendar, tz, window_start, window_end))
@@ -178,8 +201,12 @@ def ics_parse_busy(
         except CalendarDataError:
             raise
         except Exception as error:  # bad RRULEs, unknown time zones, broken dates
+            logger.info("Calendar data not expandable: %r", error)
             raise CalendarDataError(
-                _("The calendar file could not be read: %(error)s") % {"error": _short(error)}
+                _(
+                    "The calendar file could not be read: a repeating event or a time zone in it "
+                    "is not valid iCalendar. Correct or delete it in your calendar program."
+                )
             ) from error
     if len(intervals) > MAX_OCCURRENCES:
         raise CalendarDataError(
@@ -193,15 +220,81 @@ def ics_parse_busy(
     return intervals
 
 
+def _not_icalendar() -> CalendarDataError:
+    return CalendarDataError(
+        _(
+            "This is not iCalendar data (it does not begin with BEGIN:VCALENDAR; perhaps it is a "
+            "web page or another kind of file). Use a calendar export (.ics) or the calendar's "
+            "subscription address."
+        )
+    )
+
+
+def _printable(text: str, limit: int = 80) -> str:
+    """Text from a calendar file as it may appear in a message: printable, short."""
+    text = "".join(char if char.isprintable() else "?" for char in text.strip())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _bad_line_number(data: bytes) -> int | None:
+    """The number of the first line (as the file counts them) that is no iCalendar content line."""
+    from icalendar.parser import Contentline
+
+    text = data.decode("utf-8", errors="replace")
+    logical, first = "", 0
+    lines = [*text.splitlines(), ""]
+    for number, line in enumerate(lines, start=1):
+        if line[:1] in (" ", "\t"):  # folded: continues the line before (RFC 5545 3.1)
+            logical += line[1:]
+            continue
+        if logical.strip():
+            try:
+                Contentline(logical).parts()
+            except Exception:  # noqa: BLE001 - any failure marks the line
+                return first
+        logical, first = line, number
+    return None
+
+
+# Properties whose values decide when someone is busy: if one cannot be read, the calendar is not
+# read at all (an event silently dropped would let the planner put an appointment on top of it).
+_TIME_PROPERTIES = {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
+
+
+def _check_broken_times(calendar) -> None:
+    for component in calendar.walk():
+        if component.name not in ("VEVENT", "VFREEBUSY", "VTIMEZONE", "STANDARD", "DAYLIGHT"):
+            continue
+        for name, detail in getattr(component, "errors", []):
+            if str(name).upper() not in _TIME_PROPERTIES | {"FREEBUSY", "TZOFFSETFROM"}:
+                continue
+            logger.info("Calendar entry with a broken %s: %s", name, detail)
+            uid = _printable(str(component.get("UID", "")))
+            if uid:
+                raise CalendarDataError(
+                    _(
+                        "The calendar could not be read: the entry with the UID %(uid)s has a "
+                        "date or time that cannot be read (%(property)s). Correct or delete it "
+                        "in your calendar program."
+                    )
+                    % {"uid": uid, "property": _printable(str(name), 40)}
+                )
+            raise CalendarDataError(
+                _(
+                    "The calendar could not be read: an entry has a date or time that cannot be "
+                    "read (%(property)s). Correct or delete it in your calendar program."
+                )
+                % {"property": _printable(str(name), 40)}
+            )
+
+
 def _utf8(data: bytes) -> bytes:
     """The data as UTF-8 without byte order mark (Windows tools write one, some even UTF-16)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError as error:
-            raise CalendarDataError(
-                _("The calendar file could not be read: %(error)s") % {"error": _short(error)}
-            ) from error
+            raise _not_icalendar() from error
     return data.removeprefix(b"\xef\xbb\xbf")
 
 
@@ -223,13 +316,8 @@ def _check_recurrences(calendar) -> None:
                         "The calendar has an event that repeats more often than daily "
                         "(%(uid)s); such series are not supported."
                     )
-                    % {"uid": str(component.get("UID", "?"))[:80]}
+                    % {"uid": _printable(str(component.get("UID", "?")))}
                 )
-
-
-def _short(error: Exception) -> str:
-    text = str(error).strip() or error.__class__.__name__
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 # --- writing ---------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -102,6 +103,15 @@ class SyncStatus(models.TextChoices):
     ERROR = "error", _("error")
 
 
+# A sync asked for with "Sync now" counts as waiting for its worker this long at most (the task's
+# hard time limit is 3 minutes): a lost task must not leave the page polling forever.
+SYNC_PENDING_LIMIT = dt.timedelta(minutes=5)
+# Django's own "Enter a valid URL." reaches staff in the informal German of another catalogue.
+URL_INVALID_MESSAGE = _(
+    "Please enter a valid address starting with https://, e.g. https://kalender.example.de/dav/."
+)
+
+
 class StaffCalendar(models.Model):
     """One per staff member: working time, what they offer, and where their busy times come from."""
 
@@ -139,19 +149,31 @@ class StaffCalendar(models.Model):
     feed_token = models.CharField(
         _("feed token"), max_length=64, unique=True, default=feed_token_new, editable=False
     )
-    caldav_url = models.URLField(_("CalDAV address"), max_length=500, blank=True)
+    caldav_url = models.URLField(
+        _("CalDAV address"),
+        max_length=500,
+        blank=True,
+        error_messages={"invalid": URL_INVALID_MESSAGE},
+    )
     caldav_username = models.CharField(_("CalDAV user name"), max_length=200, blank=True)
     # Fernet-encrypted (scheduling/credentials.py); read and set it through `caldav_password`.
     # Never shown in forms, the admin or the API, never written to logs or audit rows.
     caldav_password_encrypted = models.TextField(
         _("CalDAV password (encrypted)"), blank=True, editable=False
     )
-    ics_url = models.URLField(_("ICS feed address"), max_length=500, blank=True)
+    ics_url = models.URLField(
+        _("ICS feed address"),
+        max_length=500,
+        blank=True,
+        error_messages={"invalid": URL_INVALID_MESSAGE},
+    )
     last_sync_at = models.DateTimeField(_("last synced"), null=True, blank=True)
     last_sync_status = models.CharField(
         _("sync status"), max_length=10, choices=SyncStatus.choices, default=SyncStatus.NEVER
     )
     last_sync_message = models.CharField(_("sync message"), max_length=500, blank=True)
+    # "Sync now" with a worker: when it was asked for; the sync task's outcome ends the wait.
+    sync_requested_at = models.DateTimeField(_("sync requested"), null=True, blank=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
     class Meta:
@@ -202,6 +224,14 @@ class StaffCalendar(models.Model):
     @property
     def has_source(self) -> bool:
         return bool(self.caldav_url or self.ics_url)
+
+    @property
+    def sync_pending(self) -> bool:
+        """A sync was asked for and its worker has not recorded an outcome yet."""
+        requested = self.sync_requested_at
+        if requested is None or (self.last_sync_at is not None and self.last_sync_at >= requested):
+            return False
+        return timezone.now() - requested < SYNC_PENDING_LIMIT
 
     @property
     def caldav_password(self) -> str:
@@ -504,8 +534,23 @@ class RebookingPolicy(SingletonModel):
         return str(_("Rebooking policy"))
 
 
+class CallbackRequestQuerySet(models.QuerySet):
+    def open(self):
+        """Not handled yet: waiting in the work queue ("Rückruf erbeten")."""
+        return self.filter(handled_at__isnull=True)
+
+
+# A phone number the customer types: digits, spaces, + / - ( ), 6 to 30 characters (loose on
+# purpose: numbers are written in many ways; a person dials it).
+CALLBACK_PHONE_PATTERN = re.compile(r"^[0-9 +/()\-]{6,30}$")
+CALLBACK_PHONE_MAX_LENGTH = 30
+CALLBACK_NOTE_MAX_LENGTH = 500
+
+
 class CallbackRequest(models.Model):
-    """A customer asked through the rebooking link to be called back."""
+    """A customer asked through the rebooking link to be called back. Open until a caseworker or
+    team lead of the case's team marks it handled with a note
+    (scheduling.services_appointments.callback_request_handle)."""
 
     appointment = models.ForeignKey(
         Appointment,
@@ -513,17 +558,55 @@ class CallbackRequest(models.Model):
         related_name="callback_requests",
         verbose_name=_("appointment"),
     )
+    # The appointment's case, kept here so the work queue finds open requests per case directly.
+    case = models.ForeignKey(
+        "cases.Case",
+        on_delete=models.CASCADE,
+        related_name="callback_requests",
+        verbose_name=_("case"),
+    )
     reason = models.TextField(_("reason"), max_length=1000)
+    phone = models.CharField(
+        _("phone number to call"), max_length=CALLBACK_PHONE_MAX_LENGTH, blank=True
+    )
     created_at = models.DateTimeField(_("asked"), auto_now_add=True)
     handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
+    handled_note = models.TextField(_("note"), max_length=CALLBACK_NOTE_MAX_LENGTH, blank=True)
+
+    objects = CallbackRequestQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("call-back request")
         verbose_name_plural = _("call-back requests")
         ordering = ["created_at", "id"]
+        indexes = [
+            # The work queue asks "has this case an open request?" for every row.
+            models.Index(
+                fields=["case"], condition=Q(handled_at__isnull=True), name="callback_open_case"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(handled_at__isnull=True, handled_by__isnull=True)
+                | Q(handled_at__isnull=False, handled_by__isnull=False),
+                name="callback_handled_with_person",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.appointment} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.handled_at is None
 
 
 # --- invitations: the versioned text and the record of delivery ------------------------------------
@@ -549,15 +632,58 @@ RecordUnchangeableError = AppendOnlyError
 _WriteOnce = AppendOnlyModel  # written once; a PostgreSQL trigger refuses UPDATE (migration 0004)
 
 
-def _placeholders_of(text: str) -> set[str]:
-    import string
+# The whole template language: "{name}" (a documented placeholder, nothing else: no conversion,
+# no format spec, no attribute or index access, which str.format would run), "{{" and "}}" for a
+# literal brace. Filled by template_fill, checked by template_placeholder_errors.
+_TEMPLATE_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+_PLAIN_PLACEHOLDER = re.compile(r"^[a-z_]+$")
 
-    try:
-        return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
-    except ValueError as error:
-        raise ValidationError(
-            gettext("The text has an unmatched brace: %(error)s") % {"error": error}
-        ) from error
+
+def template_fill(text: str, values: dict[str, str]) -> str:
+    """`text` with each plain placeholder of `values` replaced, "{{"/"}}" made single braces.
+
+    Anything else in braces stays as written: a row saved before templates were checked (say
+    "{name!r:>1000000000}") cannot make the renderer do more than copy it. Linear in the text."""
+
+    def replace(match: re.Match) -> str:
+        piece = match.group(0)
+        if piece in ("{{", "}}"):
+            return piece[0]
+        name = match.group(1)
+        if name is not None and name in values and _PLAIN_PLACEHOLDER.match(name):
+            return str(values[name])
+        return piece
+
+    return _TEMPLATE_TOKEN.sub(replace, text)
+
+
+def template_placeholder_errors(text: str, allowed: tuple[str, ...]) -> list[str]:
+    """What is wrong with the placeholders of `text`, one message per problem, naming it."""
+    errors = []
+    for match in _TEMPLATE_TOKEN.finditer(text):
+        piece = match.group(0)
+        name = match.group(1)
+        if piece in ("{{", "}}"):
+            continue
+        if name is None:
+            errors.append(
+                gettext(
+                    "The text has a single “%(brace)s”. Write {{ or }} for a brace that is meant "
+                    "as text."
+                )
+                % {"brace": piece}
+            )
+        elif not _PLAIN_PLACEHOLDER.match(name):
+            errors.append(
+                gettext(
+                    "The placeholder “%(placeholder)s” is not allowed: write a placeholder as its "
+                    "name in braces, such as {name}, without anything else inside."
+                )
+                % {"placeholder": piece}
+            )
+        elif name not in allowed:
+            errors.append(gettext("Unknown placeholders: %(names)s") % {"names": piece})
+    return list(dict.fromkeys(errors))
 
 
 class InvitationTemplateQuerySet(AppendOnlyQuerySet):
@@ -584,8 +710,9 @@ class InvitationTemplate(_WriteOnce):
     body = models.TextField(
         _("text"),
         help_text=_(
-            "Placeholders: {name}, {date}, {time}, {place}, {channel}, {purpose}, {caseworker}, "
-            "{rebook_url}"
+            "Placeholders, exactly as written here: {name}, {date}, {time}, {place}, {channel}, "
+            "{purpose}, {caseworker}, {rebook_url}. Write {{ or }} for a brace that is meant as "
+            "text."
         ),
     )
     legal_notice = models.TextField(_("notice of legal consequences"))
@@ -617,18 +744,19 @@ class InvitationTemplate(_WriteOnce):
 
     def clean(self) -> None:
         errors = {}
-        allowed = set(INVITATION_PLACEHOLDERS)
         for field in ("subject", "body", "legal_notice"):
-            try:
-                unknown = _placeholders_of(getattr(self, field) or "") - allowed
-            except ValidationError as error:
-                errors[field] = error.messages
-                continue
-            if unknown:
-                errors[field] = [
-                    gettext("Unknown placeholders: %(names)s")
-                    % {"names": ", ".join(sorted(unknown))}
-                ]
+            problems = template_placeholder_errors(
+                getattr(self, field) or "", INVITATION_PLACEHOLDERS
+            )
+            if problems:
+                errors[field] = problems
+        # German (binding) and the languages customers are written to in.
+        languages = tuple(dict.fromkeys(("de", *settings.CUSTOMER_LANGUAGES)))
+        if self.language not in languages:
+            errors["language"] = [
+                gettext("“%(language)s” is not a customer language. Choose one of: %(languages)s.")
+                % {"language": self.language, "languages": ", ".join(languages)}
+            ]
         if not (self.legal_notice or "").strip():
             errors["legal_notice"] = [
                 gettext("An invitation needs its notice of legal consequences.")
@@ -756,6 +884,20 @@ class ContactAgreement(models.Model):
     agreed_with_customer_at = models.DateTimeField(
         _("agreed with the customer on"), null=True, blank=True
     )
+    # A hold: a person rejected a planned invitation (scheduling.services_planning), so the case
+    # is not invited before `hold_until` (empty: until a person changes this agreement, sets a
+    # next due date or lifts the hold). `hold_set_at` empty: no hold.
+    hold_set_at = models.DateTimeField(_("invitations held since"), null=True, blank=True)
+    hold_until = models.DateField(_("not to be invited before"), null=True, blank=True)
+    hold_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("held by"),
+    )
+    hold_reason = models.TextField(_("reason for the hold"), max_length=1000, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -784,6 +926,17 @@ class ContactAgreement(models.Model):
 
     def __str__(self) -> str:
         return str(self.case_id)
+
+    def is_held(self, today: dt.date) -> bool:
+        """Whether invitations are held back on `today` (a hold without a date holds until it is
+        lifted; one with a date until that day)."""
+        return self.hold_set_at is not None and (self.hold_until is None or self.hold_until > today)
+
+    @property
+    def is_held_now(self) -> bool:
+        from django.utils import timezone
+
+        return self.is_held(timezone.localdate())
 
     def clean(self) -> None:
         errors = {}
@@ -1053,6 +1206,9 @@ class PlanningDecision(models.TextChoices):
     PENDING = "pending", _("awaiting approval")
     APPROVED = "approved", _("approved")
     REJECTED = "rejected", _("rejected")
+    # The run was approved, but this proposal no longer fitted the calendar then (an absence, a
+    # busy time, another appointment ...): not sent, its appointment withdrawn.
+    LEFT_OUT = "left_out", _("left out: no longer fits")
 
 
 class PlanningRunItem(models.Model):
@@ -1096,6 +1252,30 @@ class PlanningRunItem(models.Model):
         verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # The proposal as made, kept for the record: a proposal never approved is withdrawn (its
+    # appointment deleted) when the run is superseded, discarded or it is rejected.
+    proposed_staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposed with"),
+    )
+    proposed_start = models.DateTimeField(_("proposed from"), null=True, blank=True)
+    proposed_end = models.DateTimeField(_("proposed until"), null=True, blank=True)
+    proposed_channel = models.CharField(_("proposed channel"), max_length=20, blank=True)
+    proposed_group_session = models.ForeignKey(
+        "GroupSession",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposed group session"),
+    )
+    # What the reason code needs to be told: the hold of a held case ({"hold": {"until",
+    # "set_at", "set_by", "reason"}}), why an item was left out ({"left_out": {"code", ...}}).
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("planned invitation")
@@ -1151,6 +1331,8 @@ class ReminderStatus(models.TextChoices):
     PENDING = "pending", _("to be sent")
     SENT = "sent", _("sent")
     FAILED = "failed", _("failed")
+    # The log backend took it: no SMS gateway is configured, nothing reached the customer.
+    NOT_SENT = "not_sent", _("not sent: no SMS gateway")
     CANCELLED = "cancelled", _("no longer needed")
 
 

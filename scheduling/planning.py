@@ -79,6 +79,9 @@ REASON_CAPACITY_EXHAUSTED = "capacity_exhausted"
 # Set by the database side (scheduling.services_planning), never by plan(): the proposed slot was
 # taken between reading the calendars and writing the proposal.
 REASON_SLOT_TAKEN = "slot_taken"
+# Also set by the database side only: the case would be due, but a person held it back after
+# rejecting an invitation (ContactAgreement.hold_*); it never reaches plan().
+REASON_HELD = "held"
 # Reasons a due with a fixed caseworker went to a colleague: their caseworker had fitting slots in
 # the window, but none left at an acceptable cost (taken, or farther from the due date than the
 # `own_caseworker` weight is worth) / had no fitting slot in the window (absent, busy, other team).

@@ -17,6 +17,7 @@ from profiling.services.segments import segment_config_list
 from scheduling.models import (
     ACTIVE_APPOINTMENT_STATUSES,
     CALENDAR_CHANNELS,
+    MAX_WINDOW_OFFSET_DAYS,
     Absence,
     Appointment,
     AppointmentStatus,
@@ -149,10 +150,10 @@ def _days(start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> list[dt.date]:
 
 
 def _day_bounds(day: dt.date, tz: ZoneInfo) -> Interval:
-    return (
-        dt.datetime.combine(day, dt.time.min, tzinfo=tz),
-        dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
-    )
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    if day >= dt.date.max:  # no next day to end at (inputs are refused long before this)
+        return start, dt.datetime.combine(day, dt.time.max, tzinfo=tz)
+    return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
 
 
 def _outside_working_hours(calendar: StaffCalendar, day: dt.date, tz: ZoneInfo) -> list[Interval]:
@@ -237,6 +238,23 @@ def staff_busy_intervals(*, user: User, start: dt.datetime, end: dt.datetime) ->
 
 # --- contact agreements and due invitations ------------------------------------------------------------
 
+# How far ahead a person may set a scheduling date (a group session, a next due date, a hold):
+# two years is beyond any cadence (at most 365 days) and any planning horizon (at most 90 days),
+# and keeps date arithmetic (working days, day bounds) far from the end of the calendar.
+MAX_DAYS_AHEAD = 730
+
+
+def date_beyond_reach(value: dt.date | dt.datetime, *, today: dt.date | None = None) -> bool:
+    """Whether `value` (a date, or an aware datetime taken in local time) lies more than
+    MAX_DAYS_AHEAD days after today."""
+    today = today or timezone.localdate()
+    if isinstance(value, dt.datetime):
+        if value.year >= dt.MAXYEAR:  # converting it to local time could overflow
+            return True
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return (value - today).days > MAX_DAYS_AHEAD
+
+
 # Appointments that count as the last contact of a case (the next one is due a cadence later).
 CONTACT_STATUSES = (
     *ACTIVE_APPOINTMENT_STATUSES,
@@ -264,6 +282,24 @@ class EffectiveAgreement:
 
 
 @dataclass(frozen=True)
+class DueHold:
+    """Why a case is held back: a person rejected its planned invitation (ContactAgreement.hold_*)."""
+
+    until: dt.date | None  # None: until a person lifts it or changes the agreement
+    set_at: dt.datetime
+    set_by: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {
+            "until": self.until.isoformat() if self.until else None,
+            "set_at": self.set_at.isoformat(),
+            "set_by": self.set_by,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
 class CaseDue:
     """The next invitation a case is due for, inside the planning horizon."""
 
@@ -275,6 +311,8 @@ class CaseDue:
     window_start: dt.date
     window_end: dt.date
     agreement: EffectiveAgreement
+    # Set only by case_dues_list(include_held=True): the case would be due, but is held back.
+    hold: DueHold | None = None
 
 
 def segment_configs_by_group() -> dict:
@@ -338,9 +376,11 @@ def _case_due(
     agreement: EffectiveAgreement,
     last_contact: dt.date | None,
     today: dt.date,
+    not_before: dt.date | None = None,
 ) -> tuple[dt.date, dt.date, dt.date] | None:
     """(due, window start, window end) or None without a cadence. Overdue dues count from
-    tomorrow (the first day a planned invitation can be); the window never starts before then."""
+    tomorrow (the first day a planned invitation can be); the window never starts before then,
+    nor before `not_before` (the day a hold ends)."""
     if agreement.next_due is not None:
         due = agreement.next_due
     elif agreement.cadence_days is None:
@@ -349,11 +389,27 @@ def _case_due(
         due = last_contact + dt.timedelta(days=agreement.cadence_days)
     else:
         due = timezone.localtime(case.opened_at).date()  # no contact yet: due at once
-    tomorrow = today + dt.timedelta(days=1)
-    due = max(due, tomorrow)
-    start = max(add_working_days(due, agreement.window_start_days), tomorrow)
+    earliest = today + dt.timedelta(days=1)
+    if not_before is not None:
+        earliest = max(earliest, not_before)
+    due = max(due, earliest)
+    if (dt.date.max - due).days < 2 * MAX_WINDOW_OFFSET_DAYS:
+        return None  # a date saved before such dates were refused: no window fits after it
+    start = max(add_working_days(due, agreement.window_start_days), earliest)
     end = max(add_working_days(due, agreement.window_end_days), start)
     return due, start, end
+
+
+def _hold_of(agreement: ContactAgreement | None, today: dt.date) -> DueHold | None:
+    if agreement is None or not agreement.is_held(today):
+        return None
+    by = agreement.hold_set_by
+    return DueHold(
+        until=agreement.hold_until,
+        set_at=agreement.hold_set_at,
+        set_by=(by.get_full_name() or by.get_username()) if by else "",
+        reason=agreement.hold_reason,
+    )
 
 
 def case_dues_list(
@@ -362,10 +418,21 @@ def case_dues_list(
     case_ids: Iterable[int] | None = None,
     today: dt.date,
     until: dt.date,
+    include_held: bool = False,
 ) -> list[CaseDue]:
-    """The open cases (of a team, or the given ones) due for an invitation whose window starts by
-    `until`: no active appointment ahead, a cadence (own or the group's). Sorted by case id.
-    Four queries whatever the number of cases."""
+    """The open cases (of a team, or the given ones) due for an invitation by `until`: no active
+    appointment ahead, a cadence (own or the group's). Sorted by case id. Four queries whatever
+    the number of cases.
+
+    A due counts when its due date lies by `until`, not merely the start of its window: a due
+    whose window starts inside a planning horizon but whose due date lies beyond it is left to a
+    later run, which sees the whole window around the due date. (Placing it now could only use
+    the head of the window, days before the due date, and would pull the whole cadence forward.)
+
+    A held case (ContactAgreement.is_held: a person rejected its invitation) is not due while the
+    hold lasts; a hold with a date moves the due date and the window to that date at the
+    earliest. With `include_held` such cases come back too, with their dates as if not held and
+    `hold` set, so a run can list them as not placed with the reason."""
     cases = Case.objects.open()
     if team_id is not None:
         cases = cases.for_team(team_id)
@@ -385,17 +452,31 @@ def case_dues_list(
     cases = list(cases.order_by("pk"))
     agreements = {
         agreement.case_id: agreement
-        for agreement in ContactAgreement.objects.filter(case_id__in=[c.pk for c in cases])
+        for agreement in ContactAgreement.objects.filter(
+            case_id__in=[c.pk for c in cases]
+        ).select_related("hold_set_by")
     }
     configs = segment_configs_by_group()
     dues = []
     for case in cases:
-        effective = contact_agreement_effective(
-            case=case, agreement=agreements.get(case.pk), configs=configs
-        )
+        agreement = agreements.get(case.pk)
+        effective = contact_agreement_effective(case=case, agreement=agreement, configs=configs)
         last = timezone.localtime(case.last_contact).date() if case.last_contact else None
         dates = _case_due(case=case, agreement=effective, last_contact=last, today=today)
-        if dates is None or dates[1] > until:
+        if dates is None or dates[0] > until or dates[1] > until:
+            continue
+        hold = _hold_of(agreement, today)
+        if hold is not None and hold.until is not None:
+            held_dates = _case_due(
+                case=case,
+                agreement=effective,
+                last_contact=last,
+                today=today,
+                not_before=hold.until,
+            )
+            if held_dates is not None and max(held_dates[0], held_dates[1]) <= until:
+                dates, hold = held_dates, None  # the hold ends inside the horizon: plan after it
+        if hold is not None and not include_held:
             continue
         dues.append(
             CaseDue(
@@ -407,6 +488,7 @@ def case_dues_list(
                 window_start=dates[1],
                 window_end=dates[2],
                 agreement=effective,
+                hold=hold,
             )
         )
     return dues

@@ -8,20 +8,30 @@ Sync semantics: busy times of one source (CalDAV, ICS feed, upload) are REPLACED
 only after the fetch of that source succeeded completely; on any failure the previous busy times
 stay, the calendar records last_sync_status="error" with a readable message, and the error is raised.
 CalDAV is asked for free/busy first and read as events only where the server has no free/busy
-query. Every address staff enter is checked by scheduling.urlguard when saved and when fetched.
+query. Every address staff enter is checked by scheduling.urlguard when saved and when fetched, and
+the fetch of one source has a total deadline (settings.CALENDAR_FETCH_DEADLINE_SECONDS). Messages
+say in words what went wrong (connection refused, name not found, timeout, certificate, HTTP
+status, not a CalDAV server); the technical detail goes to the server log only. Clearing an address
+deletes the busy times read from it.
+
+Absences: within a sane range (a year back, two years ahead), never overlapping another absence of
+the same person; recording one returns the person's active appointments inside it, to be moved.
 """
 
 import datetime as dt
 import logging
+import socket
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from functools import partial
 
 import holidays as holidays_lib
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Exists, OuterRef
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -33,8 +43,10 @@ from scheduling import calendars
 from scheduling.calendars import BusyInterval, CalendarDataError, ics_parse_busy, ics_too_big
 from scheduling.credentials import SecretUnreadableError, secret_encrypt, secret_needs_rotation
 from scheduling.models import (
+    ACTIVE_APPOINTMENT_STATUSES,
     Absence,
     AbsenceKind,
+    Appointment,
     BusySource,
     BusyTime,
     StaffCalendar,
@@ -42,9 +54,11 @@ from scheduling.models import (
     feed_token_new,
 )
 from scheduling.urlguard import (
+    FetchDeadlineExceededError,
     ResponseTooBigError,
     UrlRefusedError,
     guarded_session,
+    session_last_status,
     url_check,
     url_normalize,
 )
@@ -52,7 +66,12 @@ from scheduling.urlguard import (
 logger = logging.getLogger(__name__)
 
 SYNC_WEEKS = 8
+# Each socket operation (connect, one read); the whole fetch of one source has a total deadline too.
 FETCH_TIMEOUT_SECONDS = 15
+DEFAULT_FETCH_DEADLINE_SECONDS = 20
+# Absences are recorded from a year back to two years ahead: anything outside is a typing error.
+ABSENCE_PAST_YEARS = 1
+ABSENCE_FUTURE_YEARS = 2
 SETTINGS_FIELDS = (
     "working_hours",
     "part_time_share",
@@ -190,15 +209,33 @@ def staff_calendar_update(
             setattr(calendar, name, _url_checked(name, getattr(calendar, name)))
     if changed:
         calendar.save()
+        detail = {"user_id": user_id, "fields": sorted(changed)}
+        # A source that was removed no longer tells when someone is busy: its busy times go too.
+        deleted = _busy_delete_of_cleared_sources(calendar, changed)
+        if deleted:
+            detail["busy_times_deleted"] = deleted
         # Field names only: the password (and any value) never goes into the log.
         audit_record(
             ctx=ctx,
             action=AuditAction.UPDATE,
             object_type="staff_calendar",
             object_id=calendar.pk,
-            detail={"user_id": user_id, "fields": sorted(changed)},
+            detail=detail,
         )
     return calendar
+
+
+def _busy_delete_of_cleared_sources(calendar: StaffCalendar, changed: list[str]) -> dict:
+    """Delete the busy times of each source whose address was cleared: {source: rows deleted}."""
+    deleted = {}
+    for name, source in (("caldav_url", BusySource.CALDAV), ("ics_url", BusySource.ICS)):
+        if name in changed and not getattr(calendar, name):
+            count, _detail = BusyTime.objects.filter(
+                user_id=calendar.user_id, source=source
+            ).delete()
+            if count:
+                deleted[str(source)] = count
+    return deleted
 
 
 def _url_checked(name: str, url: str) -> str:
@@ -238,8 +275,15 @@ def staff_calendar_consent_set(*, ctx: AuditContext, user_id: int, given: bool) 
         deleted, _detail = BusyTime.objects.filter(user_id=user_id).delete()
         calendar.last_sync_status = SyncStatus.NEVER
         calendar.last_sync_message = ""
+        calendar.sync_requested_at = None  # a sync still queued will find no consent
     calendar.save(
-        update_fields=["consent_given_at", "last_sync_status", "last_sync_message", "updated_at"]
+        update_fields=[
+            "consent_given_at",
+            "last_sync_status",
+            "last_sync_message",
+            "sync_requested_at",
+            "updated_at",
+        ]
     )
     audit_record(
         ctx=ctx,
@@ -272,6 +316,74 @@ def staff_calendar_feed_token_regenerate(*, ctx: AuditContext, user_id: int) -> 
 # --- absences --------------------------------------------------------------------------------------
 
 
+def _local(value: dt.datetime, format_name: str = "SHORT_DATETIME_FORMAT") -> str:
+    """A time as the page shows it (local time, the active language's format)."""
+    return formats.date_format(timezone.localtime(value), format_name)
+
+
+def _years_later(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def absence_range(*, now: dt.datetime | None = None) -> tuple[dt.date, dt.date]:
+    """The first and the last day an absence may touch: a year back, two years ahead (local)."""
+    today = timezone.localdate(now or timezone.now())
+    return (
+        _years_later(today, -ABSENCE_PAST_YEARS),
+        _years_later(today, ABSENCE_FUTURE_YEARS),
+    )
+
+
+def _absence_check_range(start: dt.datetime, end: dt.datetime) -> None:
+    first, last = absence_range()
+    message = _("Absences can be recorded from %(earliest)s to %(latest)s.") % {
+        "earliest": formats.date_format(first, "SHORT_DATE_FORMAT"),
+        "latest": formats.date_format(last, "SHORT_DATE_FORMAT"),
+    }
+    tz = timezone.get_current_timezone()
+    earliest = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
+    latest = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    try:
+        # In UTC: comparing a time near year 1 or 9999 across time zones overflows otherwise.
+        start_utc, end_utc = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise ApplicationError(message) from None
+    if start_utc < earliest or end_utc > latest:
+        raise ApplicationError(message)
+
+
+def appointments_to_move(
+    *,
+    user_id: int,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> list[Appointment]:
+    """The staff member's active appointments (planned to confirmed) that have not ended and fall
+    into [start, end), or, without them, into any of their absences: someone has to move them.
+
+    With the case and customer (for the links and the customer number), by start.
+    """
+    now = now or timezone.now()
+    appointments = Appointment.objects.filter(
+        staff_id=user_id, status__in=ACTIVE_APPOINTMENT_STATUSES, end__gt=now
+    )
+    if start is not None and end is not None:
+        appointments = appointments.filter(start__lt=end, end__gt=start)
+    else:
+        appointments = appointments.filter(
+            Exists(
+                Absence.objects.filter(
+                    user_id=user_id, start__lt=OuterRef("end"), end__gt=OuterRef("start")
+                )
+            )
+        )
+    return list(appointments.select_related("case__customer").order_by("start", "pk"))
+
+
 @transaction.atomic
 def absence_add(
     *,
@@ -282,21 +394,44 @@ def absence_add(
     kind: str,
     note: str = "",
 ) -> Absence:
-    user = User.objects.get(pk=user_id)
+    """Record an absence. The returned absence carries `appointments_to_move`: the person's active
+    appointments inside it (they stay booked; whoever recorded it is told to move them).
+
+    Refused: an unknown kind, an end not after the start, longer than a year, outside
+    `absence_range`, or overlapping an absence of the same person (named in the message).
+    """
+    # Locked: two absences recorded at the same time must not both pass the overlap check.
+    user = User.objects.select_for_update().get(pk=user_id)
     _require_absence_rights(ctx, user)
     if kind not in AbsenceKind.values:
         raise ApplicationError(_("Unknown kind of absence."))
+    _absence_check_range(start, end)
     if end <= start:
         raise ApplicationError(_("An absence must end after it starts."))
     if end - start > dt.timedelta(days=366):
         raise ApplicationError(
             _("An absence can last at most a year; record longer ones in parts.")
         )
+    existing = Absence.objects.filter(user_id=user_id).overlapping(start, end).first()
+    if existing is not None:
+        raise ApplicationError(
+            _(
+                "This absence overlaps one already recorded: %(kind)s from %(start)s until "
+                "%(end)s. Change the times, or remove that absence first."
+            )
+            % {
+                "kind": existing.get_kind_display(),
+                "start": _local(existing.start),
+                "end": _local(existing.end),
+            },
+            extra={"overlaps": existing.pk},
+        )
     absence = Absence(
         user=user, start=start, end=end, kind=kind, note=note.strip(), created_by=_actor(ctx)
     )
     absence.full_clean()
     absence.save()
+    absence.appointments_to_move = appointments_to_move(user_id=user_id, start=start, end=end)
     audit_record(
         ctx=ctx,
         action=AuditAction.CREATE,
@@ -307,6 +442,7 @@ def absence_add(
             "kind": kind,
             "start": start.isoformat(),
             "end": end.isoformat(),
+            "appointments_to_move": [item.pk for item in absence.appointments_to_move],
         },
     )
     return absence
@@ -374,6 +510,103 @@ CALDAV_MAX_RESPONSE_BYTES = 2 * calendars.MAX_ICS_BYTES + 1024 * 1024
 FETCH_MAX_REDIRECTS = 3
 
 
+def fetch_deadline_seconds() -> int:
+    """The most one source's whole fetch may take (DJANGO_CALENDAR_FETCH_DEADLINE_SECONDS)."""
+    return int(getattr(settings, "CALENDAR_FETCH_DEADLINE_SECONDS", DEFAULT_FETCH_DEADLINE_SECONDS))
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error and what caused it (requests wraps urllib3, which wraps the socket error)."""
+    found: list[BaseException] = []
+    pending: list[object] = [error]
+    while pending and len(found) < 20:
+        current = pending.pop(0)
+        if not isinstance(current, BaseException) or any(current is seen for seen in found):
+            continue
+        found.append(current)
+        # urllib3's MaxRetryError keeps the cause in `reason`; requests puts it into `args`.
+        pending.extend([current.__cause__, current.__context__, getattr(current, "reason", None)])
+        pending.extend(getattr(current, "args", ()))
+    return found
+
+
+def _http_status_message(status: int) -> str | None:
+    """What an HTTP error status means for a calendar address, in words (None: not an error)."""
+    if status == 404:
+        return _(
+            "Nothing was found at this address (HTTP 404). Check the address, especially the "
+            "part after the server name."
+        )
+    if status == 401:
+        return _("The server asks for a login that it did not accept (HTTP 401).")
+    if status == 403:
+        return _("The server does not allow access to this address (HTTP 403).")
+    if status >= 500:
+        return _(
+            "The server reported an error of its own (HTTP %(status)s). Try again later; if it "
+            "keeps happening, tell the server's administrators."
+        ) % {"status": status}
+    if status >= 400:
+        return _("The server refused the request (HTTP %(status)s).") % {"status": status}
+    return None
+
+
+def _network_error_message(error: BaseException, *, url: str) -> str | None:
+    """A connection failure in words a caseworker understands, or None if it is none of these."""
+    import requests
+    from urllib3.exceptions import NameResolutionError
+
+    causes = _causes(error)
+    if any(isinstance(item, FetchDeadlineExceededError) for item in causes):
+        return _(
+            "The server did not send its answer within %(seconds)s seconds, so reading was "
+            "stopped. Try again later; if it keeps happening, check the address."
+        ) % {"seconds": fetch_deadline_seconds()}
+    if any(isinstance(item, requests.exceptions.SSLError) for item in causes):
+        return _(
+            "The secure connection (TLS) to the server failed: the server offers none, or its "
+            "certificate is not valid or not trusted here. Check the address, or ask your IT "
+            "department."
+        )
+    if any(isinstance(item, NameResolutionError | socket.gaierror) for item in causes):
+        from urllib.parse import urlsplit
+
+        return _("The server name %(host)s was not found. Check the address for typing errors.") % {
+            "host": urlsplit(url).hostname or "?"
+        }
+    if any(isinstance(item, requests.exceptions.Timeout | TimeoutError) for item in causes):
+        return _(
+            "The server did not answer in time. Try again later; if it keeps happening, check "
+            "the address."
+        )
+    if any(isinstance(item, ConnectionRefusedError) for item in causes):
+        return _(
+            "The server refused the connection. Check the address and port; perhaps the server "
+            "is not running."
+        )
+    if any(isinstance(item, requests.exceptions.ConnectionError) for item in causes):
+        return _("The server could not be reached. Check the address; perhaps it is down.")
+    return None
+
+
+def _log_fetch_failure(source: str, url: str, error: BaseException, *, explained: bool) -> None:
+    """The technical detail of a failed fetch, for the server log only (never the password): the
+    error chain for a failure the message explains, the traceback for one it does not."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    logger.log(
+        logging.INFO if explained else logging.WARNING,
+        "Calendar fetch (%s) from %s://%s%s failed: %r",
+        source,
+        parts.scheme,
+        parts.hostname,
+        parts.path,
+        error,
+        exc_info=not explained,
+    )
+
+
 def _caldav_password(calendar: StaffCalendar) -> str:
     try:
         return calendar.caldav_password
@@ -426,10 +659,13 @@ def _fetch_caldav(
         timeout=FETCH_TIMEOUT_SECONDS,
     )
     # Every request the client makes (the address typed in, the calendar home and calendar
-    # addresses the server names, redirects) goes through the guard, with a size limit.
+    # addresses the server names, redirects) goes through the guard, with a size limit and one
+    # deadline for the whole account.
     client.session.close()
     client.session = guarded_session(
-        max_redirects=FETCH_MAX_REDIRECTS, max_bytes=CALDAV_MAX_RESPONSE_BYTES
+        max_redirects=FETCH_MAX_REDIRECTS,
+        max_bytes=CALDAV_MAX_RESPONSE_BYTES,
+        deadline_seconds=fetch_deadline_seconds(),
     )
     intervals: list[BusyInterval] = []
     methods: set[str] = set()
@@ -463,7 +699,9 @@ def _fetch_caldav(
     except ResponseTooBigError as error:
         raise ics_too_big() from error
     except caldav_error.AuthorizationError as error:
-        if "forbidden" in str(error.reason).lower():
+        _log_fetch_failure("caldav", url, error, explained=True)
+        status = session_last_status(client.session)
+        if status == 403 or "forbidden" in str(error.reason).lower():
             raise CalendarSyncError(
                 _(
                     "The CalDAV server does not let this account read the calendar (neither "
@@ -474,14 +712,36 @@ def _fetch_caldav(
             _("The CalDAV server refused the login. Check the user name and password.")
         ) from error
     except Exception as error:  # network errors, HTTP errors, XML the client cannot read
-        raise CalendarSyncError(
-            _("The CalDAV server could not be read: %(error)s") % {"error": _short(error)}
-        ) from error
+        message, explained = _caldav_error_message(error, url, client.session)
+        _log_fetch_failure("caldav", url, error, explained=explained)
+        raise CalendarSyncError(message) from error
     finally:
         client.close()
     intervals.sort(key=lambda item: (item.start, item.end))
     method = CaldavMethod.EVENTS if CaldavMethod.EVENTS in methods else CaldavMethod.FREE_BUSY
     return intervals, method
+
+
+def _caldav_error_message(error: BaseException, url: str, session) -> tuple[str, bool]:
+    """Why a CalDAV account could not be read, in words: the network, the HTTP status of the last
+    answer, or an answer that is no CalDAV at all (a web page, another kind of server). And
+    whether that explains it (False: a guess, worth a traceback in the log)."""
+    from caldav.lib import error as caldav_error
+
+    message = _network_error_message(error, url=url)
+    if message is not None:
+        return message, True
+    status = session_last_status(session)
+    if status is not None:
+        message = _http_status_message(status)
+        if message is not None:
+            return message, True
+    explained = isinstance(error, caldav_error.DAVError) and status is not None
+    return _(
+        "The address does not lead to a CalDAV server: the answer was not CalDAV (perhaps a web "
+        "page). Enter the CalDAV address of your calendar account, as your calendar program or "
+        "IT department gives it."
+    ), explained
 
 
 def _fetch_url_checked(url: str, label: str) -> str:
@@ -497,14 +757,19 @@ def _fetch_url_checked(url: str, label: str) -> str:
 def _fetch_ics_url(url: str, start: dt.datetime, end: dt.datetime) -> list[BusyInterval]:
     """The busy times of an ICS feed (events and/or VFREEBUSY, such as an Outlook .vfb file).
 
-    Redirects: at most FETCH_MAX_REDIRECTS, each checked by the guard before it is followed.
+    Redirects: at most FETCH_MAX_REDIRECTS, each checked by the guard before it is followed. The
+    body is read by the guard, at most MAX_ICS_BYTES of it and within the fetch deadline.
     """
     import requests
 
     url = _fetch_url_checked(url, _("ICS feed address"))
-    session = guarded_session(max_redirects=FETCH_MAX_REDIRECTS)
+    session = guarded_session(
+        max_redirects=FETCH_MAX_REDIRECTS,
+        max_bytes=calendars.MAX_ICS_BYTES,
+        deadline_seconds=fetch_deadline_seconds(),
+    )
     try:
-        response = session.get(url, timeout=FETCH_TIMEOUT_SECONDS, stream=True)
+        response = session.get(url, timeout=FETCH_TIMEOUT_SECONDS)
         if response.status_code in (401, 403):
             raise CalendarSyncError(
                 _("The ICS feed refused access (HTTP %(status)s).")
@@ -512,15 +777,11 @@ def _fetch_ics_url(url: str, start: dt.datetime, end: dt.datetime) -> list[BusyI
             )
         if response.status_code != 200:
             raise CalendarSyncError(
-                _("The ICS feed answered with HTTP %(status)s.") % {"status": response.status_code}
+                _http_status_message(response.status_code)
+                or _("The ICS feed answered with HTTP %(status)s.")
+                % {"status": response.status_code}
             )
-        chunks, size = [], 0
-        for chunk in response.iter_content(chunk_size=64 * 1024):
-            size += len(chunk)
-            if size > calendars.MAX_ICS_BYTES:
-                break
-            chunks.append(chunk)
-        response.close()
+        data = response.content
     except CalendarSyncError:
         raise
     except UrlRefusedError as error:
@@ -528,25 +789,22 @@ def _fetch_ics_url(url: str, start: dt.datetime, end: dt.datetime) -> list[BusyI
             _("The ICS feed led to an address that is not allowed: %(reason)s")
             % {"reason": error.message}
         ) from error
+    except ResponseTooBigError as error:
+        raise ics_too_big() from error
     except requests.TooManyRedirects as error:
         raise CalendarSyncError(
             _("The ICS feed redirected more than %(count)s times; it was not read.")
             % {"count": FETCH_MAX_REDIRECTS}
         ) from error
-    except Exception as error:  # connection refused, timeouts, TLS errors
+    except Exception as error:  # connection refused, timeouts, TLS errors, the deadline
+        message = _network_error_message(error, url=url)
+        _log_fetch_failure("ics", url, error, explained=message is not None)
         raise CalendarSyncError(
-            _("The ICS feed could not be read: %(error)s") % {"error": _short(error)}
+            message or _("The ICS feed could not be read; the details are in the server log.")
         ) from error
     finally:
         session.close()
-    if size > calendars.MAX_ICS_BYTES:
-        raise ics_too_big()
-    return ics_parse_busy(b"".join(chunks), window_start=start, window_end=end)
-
-
-def _short(error: Exception) -> str:
-    text = str(error).strip() or error.__class__.__name__
-    return text if len(text) <= 200 else text[:197] + "..."
+    return ics_parse_busy(data, window_start=start, window_end=end)
 
 
 @transaction.atomic
@@ -558,6 +816,9 @@ def _busy_replace(
     # withdrawn while the server was being read must win over the rows read before.
     calendar = StaffCalendar.objects.select_for_update().get(user_id=user_id)
     _require_consent(calendar)
+    address = {BusySource.CALDAV: calendar.caldav_url, BusySource.ICS: calendar.ics_url}
+    if source in address and not address[source]:
+        return 0  # the address was cleared while it was read: its busy times stay deleted
     BusyTime.objects.filter(user_id=user_id, source=source).delete()
     BusyTime.objects.bulk_create(
         BusyTime(
@@ -610,7 +871,9 @@ def calendar_sync(*, user_id: int, now: dt.datetime | None = None) -> SyncResult
     if calendar.ics_url:
         sources.append((BusySource.ICS, lambda: _fetch_ics_url(calendar.ics_url, start, end)))
     if not sources:
-        raise CalendarSyncError(_("No CalDAV or ICS feed address is set up."))
+        message = _("No CalDAV or ICS feed address is set up.")
+        _record_status(user_id=user_id, now=now, status=SyncStatus.ERROR, message=message)
+        raise CalendarSyncError(message)
     first_error: ApplicationError | None = None
     for source, fetch in sources:
         try:
@@ -643,6 +906,51 @@ def calendar_sync(*, user_id: int, now: dt.datetime | None = None) -> SyncResult
         message += " " + _("CalDAV: read from the events (the server offers no free/busy query).")
     _record_status(user_id=user_id, now=now, status=SyncStatus.OK, message=message)
     return result
+
+
+def calendar_sync_start(*, ctx: AuditContext, user_id: int) -> SyncResult | None:
+    """*Jetzt abgleichen*: a sync the staff member asked for (audit row).
+
+    With a worker (a broker is set up) the sync task is sent once this commits and None comes
+    back: `sync_requested_at` marks the calendar as waiting for it (`StaffCalendar.sync_pending`)
+    until the task records its outcome, so the page can poll. With in-process tasks (no broker:
+    the demo, tests) the sync runs here and its result comes back (CalendarSyncError on failure,
+    as `calendar_sync`). Refused at once without consent or without any address.
+    """
+    user = User.objects.get(pk=user_id)
+    _require_self(ctx, user)
+    queued = not settings.CELERY_TASK_ALWAYS_EAGER
+    with transaction.atomic():
+        calendar = _locked_calendar(user_id)
+        _require_consent(calendar)
+        if not calendar.has_source:
+            raise CalendarSyncError(_("No CalDAV or ICS feed address is set up."))
+        if queued:
+            calendar.sync_requested_at = timezone.now()
+            calendar.save(update_fields=["sync_requested_at", "updated_at"])
+            from scheduling import tasks
+
+            transaction.on_commit(partial(tasks.scheduling_calendar_sync.delay, user_id))
+        audit_record(
+            ctx=ctx,
+            action=AuditAction.UPDATE,
+            object_type="staff_calendar",
+            object_id=calendar.pk,
+            detail={"user_id": user_id, "sync": "queued" if queued else "in_request"},
+        )
+    if queued:
+        return None
+    # Outside the transaction: the servers are read without holding any lock.
+    return calendar_sync(user_id=user_id)
+
+
+def calendar_sync_failed(*, user_id: int, message: str, now: dt.datetime | None = None) -> None:
+    """Record a sync that stopped outside the fetch's own error handling (the task's time limit,
+    an unexpected error): the previous busy times stay, the status says why, a waiting page stops
+    waiting."""
+    _record_status(
+        user_id=user_id, now=now or timezone.now(), status=SyncStatus.ERROR, message=message
+    )
 
 
 def _password_rotate(calendar: StaffCalendar) -> None:
@@ -691,6 +999,24 @@ def calendar_upload_ics(
             detail={"user_id": user_id, "upload_busy_times": count},
         )
     return count
+
+
+@transaction.atomic
+def calendar_upload_remove(*, ctx: AuditContext, user_id: int) -> int:
+    """Delete the busy times read from uploaded files ("Hochgeladene Termine entfernen")."""
+    user = User.objects.get(pk=user_id)
+    _require_self(ctx, user)
+    calendar = _locked_calendar(user_id)  # waits for an upload being saved right now
+    deleted, _detail = BusyTime.objects.filter(user_id=user_id, source=BusySource.UPLOAD).delete()
+    if deleted:
+        audit_record(
+            ctx=ctx,
+            action=AuditAction.DELETE,
+            object_type="staff_calendar",
+            object_id=calendar.pk,
+            detail={"user_id": user_id, "upload_busy_times_deleted": deleted},
+        )
+    return deleted
 
 
 def staff_calendar_sync_due_user_ids() -> list[int]:

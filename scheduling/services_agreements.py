@@ -11,18 +11,20 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audit.models import AuditAction
 from audit.services import AuditContext, audit_record
 from cases.models import Case, CaseEvent
-from jobcenter.exceptions import ApplicationError
+from jobcenter.exceptions import ApplicationError, ConflictError
 from scheduling.models import (
     CALENDAR_CHANNELS,
     MAX_CADENCE_DAYS,
     MAX_WINDOW_OFFSET_DAYS,
     ContactAgreement,
 )
+from scheduling.selectors import MAX_DAYS_AHEAD, date_beyond_reach
 
 AGREEMENT_OBJECT = "contact_agreement"
 MIN_DURATION, MAX_DURATION = 15, 240
@@ -122,6 +124,11 @@ def _validate(
         )
     if next_due is not None and next_due < timezone.localdate():
         add("next_due", _("The next due date cannot be in the past."))
+    elif next_due is not None and date_beyond_reach(next_due):
+        add(
+            "next_due",
+            _("The next due date can be at most %(days)s days ahead.") % {"days": MAX_DAYS_AHEAD},
+        )
     return errors
 
 
@@ -195,6 +202,10 @@ def contact_agreement_update(
         setattr(agreement, field, value)
     if agreed_with_customer:
         agreement.agreed_with_customer_at = timezone.now()
+    # A person looked at the agreement again: a hold from a rejected invitation ends here.
+    hold_lifted = agreement.hold_set_at is not None
+    if hold_lifted:
+        _clear_hold(agreement)
     agreement.updated_by = ctx.actor
     try:
         agreement.full_clean()
@@ -209,7 +220,11 @@ def contact_agreement_update(
         object_type=AGREEMENT_OBJECT,
         object_id=agreement.pk,
         customer_id=case.customer_id,
-        detail={"changed": changes, "agreed_with_customer": agreed_with_customer},
+        detail={
+            "changed": changes,
+            "agreed_with_customer": agreed_with_customer,
+            "hold_lifted": hold_lifted,
+        },
     )
     names = ", ".join(
         str(ContactAgreement._meta.get_field(field).verbose_name) for field in changes
@@ -225,5 +240,114 @@ def contact_agreement_update(
         actor=ctx.actor,
         summary=(summary % {"fields": names or "–"})[:300],
         data={"contact_agreement": {"changed": changes}},
+    )
+    return agreement
+
+
+# --- holds: a rejected invitation keeps the case from being invited again ---------------------------
+
+
+def _clear_hold(agreement: ContactAgreement) -> None:
+    agreement.hold_set_at = None
+    agreement.hold_until = None
+    agreement.hold_set_by = None
+    agreement.hold_reason = ""
+
+
+def contact_agreement_hold_validate(*, until: dt.date | None, today: dt.date) -> None:
+    """Refuse a hold date that is not after today or lies more than MAX_DAYS_AHEAD ahead."""
+    if until is None:
+        return
+    if until <= today:
+        raise ApplicationError(
+            _("The date before which the case is not invited again must lie in the future."),
+            extra={"fields": {"hold_until": ["past"]}},
+        )
+    if date_beyond_reach(until, today=today):
+        raise ApplicationError(
+            _(
+                "The date before which the case is not invited again can be at most %(days)s "
+                "days ahead."
+            )
+            % {"days": MAX_DAYS_AHEAD},
+            extra={"fields": {"hold_until": ["too_far"]}},
+        )
+
+
+def contact_agreement_hold(
+    *, ctx: AuditContext, case: Case, until: dt.date | None, reason: str
+) -> ContactAgreement:
+    """Hold the case back from invitations (called by planning_item_reject inside its
+    transaction): until `until`, or without a date until a person lifts the hold or changes the
+    agreement. Creates the agreement with the group's defaults if the case has none."""
+    now = timezone.now()
+    contact_agreement_hold_validate(until=until, today=timezone.localdate(now))
+    agreement = ContactAgreement.objects.select_for_update().filter(case=case).first()
+    created = agreement is None
+    if created:
+        agreement = ContactAgreement(case=case)
+    agreement.hold_set_at = now
+    agreement.hold_until = until
+    agreement.hold_set_by = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
+    agreement.hold_reason = reason[:1000]
+    agreement.save()
+    audit_record(
+        ctx=ctx,
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
+        object_type=AGREEMENT_OBJECT,
+        object_id=agreement.pk,
+        customer_id=case.customer_id,
+        detail={"hold": {"until": _shown(until), "reason": agreement.hold_reason}},
+    )
+    if until is None:
+        summary = _(
+            "Invitation rejected; no further invitations until the hold is lifted: %(reason)s"
+        )
+    else:
+        summary = _("Invitation rejected; no further invitations before %(date)s: %(reason)s")
+    CaseEvent.objects.create(
+        case=case,
+        kind=CaseEvent.Kind.CONTACT,
+        actor=agreement.hold_set_by,
+        summary=(
+            summary
+            % {
+                "reason": agreement.hold_reason,
+                "date": date_format(until, "SHORT_DATE_FORMAT") if until else "",
+            }
+        )[:300],
+        data={
+            "contact_agreement": {"hold": {"until": _shown(until), "reason": agreement.hold_reason}}
+        },
+    )
+    return agreement
+
+
+@transaction.atomic
+def contact_agreement_hold_lift(*, ctx: AuditContext, case_id: int) -> ContactAgreement:
+    """A person lifts the hold: the case is invited again at its cadence from the next run."""
+    case = Case.objects.select_related("team").get(pk=case_id)
+    require_case_staff(ctx, case)
+    agreement = ContactAgreement.objects.select_for_update().filter(case=case).first()
+    if agreement is None or agreement.hold_set_at is None:
+        raise ConflictError(_("Invitations of this case are not held back."))
+    previous = {"until": _shown(agreement.hold_until), "reason": agreement.hold_reason}
+    _clear_hold(agreement)
+    agreement.updated_by = ctx.actor
+    agreement.save()
+    audit_record(
+        ctx=ctx,
+        action=AuditAction.UPDATE,
+        object_type=AGREEMENT_OBJECT,
+        object_id=agreement.pk,
+        customer_id=case.customer_id,
+        detail={"hold_lifted": previous},
+    )
+    CaseEvent.objects.create(
+        case=case,
+        kind=CaseEvent.Kind.CONTACT,
+        actor=ctx.actor,
+        summary=_("Invitations are no longer held back.")[:300],
+        data={"contact_agreement": {"hold_lifted": previous}},
     )
     return agreement

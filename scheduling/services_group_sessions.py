@@ -7,8 +7,11 @@ exclusion constraint on overlapping open sessions of one host (`_save_guarded` t
 into a ConflictError). Creating locks the host's user row, so two team leads planning the same
 host at once are served one after the other.
 
-Participants are Appointments with `group_session` set (the planning runs place them). Cancelling a
-session cancels every active participant appointment and its pending reminders.
+Participants are Appointments with `group_session` set (the planning runs place them) at the
+session's start (`group_session_places`). A customer who moves their place through the rebooking
+link (another session of the same kind, or an individual time) takes it out of the session: it no
+longer counts as taken, and cancelling the session does not touch it. Cancelling a session cancels
+every active place still in it and its pending reminders.
 
 The reads at the end start from what the user may see: caseworkers and team leads see the
 sessions of their own team; everyone else sees none (a 404 for a single one).
@@ -18,7 +21,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -256,10 +259,13 @@ def group_session_cancel(*, ctx: AuditContext, session_id: int, reason: str) -> 
     place_reason = (_("Group session cancelled: %(reason)s") % {"reason": reason})[
         :APPOINTMENT_REASON_LENGTH
     ]
+    # Only the places still in the session, locked: a customer moving theirs out at this moment
+    # commits first, and the row then no longer matches (it is not cancelled with the session).
     participants = list(
-        Appointment.objects.filter(
-            group_session=session, status__in=ACTIVE_APPOINTMENT_STATUSES
-        ).order_by("pk")
+        group_session_places(session)
+        .filter(status__in=ACTIVE_APPOINTMENT_STATUSES)
+        .select_for_update()
+        .order_by("pk")
     )
     for appointment in participants:
         appointment_cancel(ctx=ctx, appointment_id=appointment.pk, reason=place_reason)
@@ -310,10 +316,25 @@ def _visible_to(*, user: User) -> QuerySet[GroupSession]:
     return GroupSession.objects.filter(team_id=user.team_id)
 
 
-def _with_places(sessions: QuerySet[GroupSession]) -> QuerySet[GroupSession]:
-    return sessions.select_related("host", "team").annotate(
-        taken=Count("appointments", filter=~Q(appointments__status__in=FREED_STATUSES))
+def group_session_places(session: GroupSession) -> QuerySet[Appointment]:
+    """The appointments that are places in the session (any status): linked to it and at its
+    start. A place moved elsewhere without being detached (possible before moves detached it) is
+    no longer one."""
+    return Appointment.objects.filter(group_session=session, start=session.start)
+
+
+def group_session_annotate_places(sessions: QuerySet[GroupSession]) -> QuerySet[GroupSession]:
+    """Each session with `taken`: its places not cancelled or rebooked (see group_session_places)."""
+    return sessions.annotate(
+        taken=Count(
+            "appointments",
+            filter=~Q(appointments__status__in=FREED_STATUSES) & Q(appointments__start=F("start")),
+        )
     )
+
+
+def _with_places(sessions: QuerySet[GroupSession]) -> QuerySet[GroupSession]:
+    return group_session_annotate_places(sessions.select_related("host", "team"))
 
 
 def group_session_list_for_user(
@@ -339,7 +360,7 @@ def group_session_participant_list(*, session: GroupSession) -> list[Appointment
     """The places of a session (cancelled ones last), with case and customer. Only call it with a
     session from group_session_get_for_user: the names are for staff of the session's team."""
     return sorted(
-        Appointment.objects.filter(group_session=session).select_related("case__customer"),
+        group_session_places(session).select_related("case__customer"),
         key=lambda a: (a.status in FREED_STATUSES, a.case.customer.last_name, a.pk),
     )
 
@@ -360,5 +381,5 @@ def group_session_host_choices(*, team_id: int) -> list[User]:
 def group_session_free_places(session: GroupSession) -> int:
     taken = getattr(session, "taken", None)
     if taken is None:
-        taken = session.appointments.exclude(status__in=FREED_STATUSES).count()
+        taken = group_session_places(session).exclude(status__in=FREED_STATUSES).count()
     return max(session.capacity - taken, 0)

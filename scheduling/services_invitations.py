@@ -19,16 +19,17 @@ a letter and an e-mail with ICS METHOD:CANCEL (same UID, higher SEQUENCE). The C
 
 import datetime as dt
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -39,6 +40,8 @@ from audit.services import AuditContext, audit_record
 from cases.models import Channel, Customer
 from cases.selectors import case_visible_to
 from jobcenter.exceptions import ApplicationError, ConflictError
+from organisation.models import Jobcenter
+from organisation.selectors import jobcenter_get_for_customers
 from scheduling.calendars import ics_invitation
 from scheduling.languages import customer_language, language_code_normalise, language_is_rtl
 from scheduling.models import (
@@ -48,6 +51,7 @@ from scheduling.models import (
     InvitationChannel,
     InvitationDelivery,
     InvitationTemplate,
+    template_fill,
 )
 from scheduling.services_appointments import rebooking_token_make
 from scheduling.services_reminders import reminders_cancel_for, reminders_reschedule
@@ -80,6 +84,15 @@ _PLACE_DE = {
     "phone_unknown": "Wir rufen Sie an. Bitte teilen Sie uns Ihre Telefonnummer mit.",
     "video": "Videolink: {link}",
     "missing": "wird Ihnen noch mitgeteilt",
+}
+# How to reach the jobcenter (letters, e-mails): the German labels; customer languages below.
+_CONTACT_DE = {
+    "heading": "So erreichen Sie uns",
+    "address": "Anschrift",
+    "phone": "Telefon",
+    "email": "E-Mail",
+    "opening_hours": "Öffnungszeiten",
+    "website": "Internet",
 }
 
 
@@ -175,11 +188,86 @@ def invitation_template_current(*, language: str, now: dt.datetime | None = None
 # --- rendering -------------------------------------------------------------------------------------
 
 
-def invitation_rebook_url(appointment: Appointment) -> str:
-    """The customer's rebooking link. Absolute when settings.SITE_URL is set, else a path."""
-    path = reverse("scheduling:rebook", args=[rebooking_token_make(appointment)])
+def site_url_absolute(path: str) -> str:
+    """A path of this site as the absolute address customers reach it at (settings.SITE_URL).
+
+    Letters, e-mails and SMS leave the site, so a link in them must be absolute: there is no
+    relative fallback, and a SITE_URL that is not an absolute http(s) address is refused (the
+    settings refuse it at start already; production requires it, the demo sets it from --addr).
+    A path prefix the site is served under belongs in SITE_URL, so it is taken off `path`."""
     base = (getattr(settings, "SITE_URL", "") or "").rstrip("/")
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ImproperlyConfigured(
+            "SITE_URL (env DJANGO_SITE_URL) must be the absolute http(s) address customers reach "
+            f"this installation at, for the links in letters, e-mails and SMS; it is {base!r}."
+        )
+    prefix = get_script_prefix()
+    if prefix != "/" and path.startswith(prefix):
+        path = "/" + path[len(prefix) :]
     return f"{base}{path}"
+
+
+def invitation_rebook_url(appointment: Appointment) -> str:
+    """The customer's rebooking link, always absolute (site_url_absolute)."""
+    return site_url_absolute(reverse("scheduling:rebook", args=[rebooking_token_make(appointment)]))
+
+
+# --- the jobcenter: where it is and how customers reach it ---------------------------------------
+
+
+def jobcenter_of(appointment: Appointment) -> Jobcenter | None:
+    """The jobcenter of the appointment's case (its team's), else the installation's."""
+    team = appointment.case.team
+    if team is not None and team.jobcenter_id:
+        return team.jobcenter
+    return jobcenter_get_for_customers()
+
+
+def _contact_words(language: str) -> dict[str, str]:
+    if language == FALLBACK_LANGUAGE:
+        return _CONTACT_DE
+    with translation.override(language):
+        return {
+            "heading": pgettext("customer", "How to reach us"),
+            "address": pgettext("customer", "Address"),
+            "phone": pgettext("customer", "Phone"),
+            "email": pgettext("customer", "E-mail"),
+            "opening_hours": pgettext("customer", "Opening hours"),
+            "website": pgettext("customer", "Website"),
+        }
+
+
+def jobcenter_contact(*, jobcenter: Jobcenter | None, language: str) -> dict:
+    """How customers reach the jobcenter, with labels in `language` (German or a customer
+    language): {"name", "heading", "rows": [(label, value)], "items": [(key, label, value)],
+    "sender", "footer"}. Only what the jobcenter has filled in appears; "rows" is empty when
+    nothing but the name is known. Keys: address, phone, email, website, opening_hours."""
+    words = _contact_words(_words_language(language))
+    name = jobcenter.name if jobcenter is not None else "Jobcenter"
+    items: list[tuple[str, str, str]] = []
+    sender = [name]
+    footer = [name]
+    if jobcenter is not None:
+        town = " ".join(p for p in (jobcenter.postal_code.strip(), jobcenter.city.strip()) if p)
+        sender += [part for part in (jobcenter.street.strip(), town) if part]
+        values = {
+            "address": jobcenter.postal_address,
+            "phone": jobcenter.phone.strip(),
+            "email": jobcenter.email.strip(),
+            "website": jobcenter.website.strip(),
+            "opening_hours": "\n".join(jobcenter.opening_hours_lines),
+        }
+        items = [(key, words[key], value) for key, value in values.items() if value]
+        footer = sender + ([f"{words['phone']} {values['phone']}"] if values["phone"] else [])
+    return {
+        "name": name,
+        "heading": words["heading"],
+        "rows": [(label, value) for _key, label, value in items],
+        "items": items,
+        "sender": " · ".join(sender),
+        "footer": " · ".join(footer),
+    }
 
 
 def _language_of(customer: Customer) -> str:
@@ -188,8 +276,31 @@ def _language_of(customer: Customer) -> str:
     return language_code_normalise(customer.preferred_language) or FALLBACK_LANGUAGE
 
 
+def _in_person_place(appointment: Appointment) -> str:
+    """Where to come for an in-person appointment: the staff member's location (often only a room,
+    "Haus A, Raum 102") followed by the jobcenter's address unless the location names it already;
+    the jobcenter's name and address when there is no location; "" when neither is known."""
+    location = (appointment.location or "").strip()
+    jobcenter = jobcenter_of(appointment)
+    address = jobcenter.postal_address if jobcenter is not None else ""
+    if not address:
+        return location
+    if not location:
+        return f"{jobcenter.name}, {address}"
+    known = location.casefold()
+    street, postal_code = jobcenter.street.strip(), jobcenter.postal_code.strip()
+    if (street and street.casefold() in known) or (postal_code and postal_code in known):
+        return location
+    return f"{location}, {address}"
+
+
 def _place(appointment: Appointment, customer: Customer, language: str) -> str:
     """Where the appointment is, in `language` (German or a customer language, see _words_language)."""
+    location = (
+        _in_person_place(appointment)
+        if appointment.channel == Channel.IN_PERSON
+        else appointment.location
+    )
     if language == FALLBACK_LANGUAGE:
         if appointment.channel == Channel.PHONE:
             if customer.phone:
@@ -197,7 +308,7 @@ def _place(appointment: Appointment, customer: Customer, language: str) -> str:
             return _PLACE_DE["phone_unknown"]
         if appointment.channel == Channel.VIDEO and appointment.video_link:
             return _PLACE_DE["video"].format(link=appointment.video_link)
-        return appointment.location or _PLACE_DE["missing"]
+        return location or _PLACE_DE["missing"]
     with translation.override(language):
         if appointment.channel == Channel.PHONE:
             if customer.phone:
@@ -207,7 +318,7 @@ def _place(appointment: Appointment, customer: Customer, language: str) -> str:
             return pgettext("customer", "We will call you. Please tell us your phone number.")
         if appointment.channel == Channel.VIDEO and appointment.video_link:
             return pgettext("customer", "Video link: %(link)s") % {"link": appointment.video_link}
-        return appointment.location or pgettext("customer", "to be announced")
+        return location or pgettext("customer", "to be announced")
 
 
 def _date_and_time(start: dt.datetime, language: str) -> tuple[str, str]:
@@ -248,8 +359,8 @@ def invitation_values(*, appointment: Appointment, language: str) -> dict[str, s
 
 
 def _fill(text: str, values: dict[str, str]) -> str:
-    # format_map with a default: a placeholder the template does not know stays as written.
-    return text.format_map(defaultdict(str, values))
+    # Never str.format: only plain {name} placeholders are filled, whatever a row holds.
+    return template_fill(text, values)
 
 
 def invitation_render(*, appointment: Appointment, language: str | None = None) -> dict:
@@ -274,6 +385,9 @@ def invitation_render(*, appointment: Appointment, language: str | None = None) 
         "body": _fill(template.body, values),
         "legal_notice": _fill(template.legal_notice, values),
         "values": values,
+        "contact": jobcenter_contact(
+            jobcenter=jobcenter_of(appointment), language=template.language
+        ),
     }
 
 
@@ -393,6 +507,7 @@ def _email(
         "rebook_url": rendered["values"]["rebook_url"],
         "language": rendered["language"],
         "translation": translated,
+        "contact": rendered["contact"],
     }
     # The e-mail is in the language of its (binding, German) template, whoever sends it.
     with translation.override(rendered["language"]):
@@ -431,7 +546,7 @@ def invitation_send(
     # Locked until commit: a second send at the same moment waits, then sees the new state.
     appointment = (
         Appointment.objects.select_for_update(of=("self",))
-        .select_related("case__customer__household", "staff")
+        .select_related("case__customer__household", "case__team__jobcenter", "staff")
         .get(pk=appointment_id)
     )
     if appointment.status not in SENDABLE_STATUSES:
@@ -540,6 +655,32 @@ def _delivered(appointment: Appointment) -> bool:
     ).exists()
 
 
+# An approved invitation normally goes out within seconds of its approval (a task sent on commit,
+# or the demo's background thread). Should that task be lost (a worker killed mid-batch, the demo
+# stopped while sending), the periodic sweep finds the invitation here and sends it: approved,
+# still ahead, untouched for a while, and never attempted for its current version. An attempt that
+# failed (a refused e-mail) is not retried by the sweep: it shows on the case page for a person.
+UNSENT_SETTLE = dt.timedelta(minutes=10)
+
+
+def invitations_unsent_ids(*, now: dt.datetime | None = None) -> list[int]:
+    """Approved appointments ahead whose invitation was never attempted for their version."""
+    now = now or timezone.now()
+    attempted = InvitationDelivery.objects.filter(
+        appointment=OuterRef("pk"), ics_sequence__gte=OuterRef("sequence")
+    )
+    return list(
+        Appointment.objects.filter(
+            status=AppointmentStatus.APPROVED,
+            start__gt=now,
+            updated_at__lt=now - UNSENT_SETTLE,
+        )
+        .exclude(Exists(attempted))
+        .order_by("start", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
 # --- cancellation: withdrawing an invitation already sent ------------------------------------------
 
 # The customer's document: German always (binding, its words here); the customer's language after
@@ -581,6 +722,7 @@ def _cancellation_translated(language: str, values: dict[str, str]) -> dict[str,
 def _cancellation_sections(appointment: Appointment, language: str) -> list[dict]:
     """The German text, then the customer language's (if `language` is one, and not German)."""
     values = invitation_values(appointment=appointment, language=FALLBACK_LANGUAGE)
+    jobcenter = jobcenter_of(appointment)
     sections = [
         {
             "language": FALLBACK_LANGUAGE,
@@ -588,6 +730,7 @@ def _cancellation_sections(appointment: Appointment, language: str) -> list[dict
             "body": _fill(_CANCELLATION_DE["body"], values),
             "caseworker": values["caseworker"],
             "values": values,
+            "contact": jobcenter_contact(jobcenter=jobcenter, language=FALLBACK_LANGUAGE),
         }
     ]
     translated = customer_language(language)
@@ -602,6 +745,7 @@ def _cancellation_sections(appointment: Appointment, language: str) -> list[dict
                 "mark": invitation_translation_mark(translated),
                 "attached": _attached_note(translated, cancellation=True),
                 "rtl": language_is_rtl(translated),
+                "contact": jobcenter_contact(jobcenter=jobcenter, language=translated),
             }
         )
     return sections
@@ -666,7 +810,7 @@ def invitation_cancellation_send(
 
     appointment = (
         Appointment.objects.select_for_update(of=("self",))
-        .select_related("case__customer__household", "staff")
+        .select_related("case__customer__household", "case__team__jobcenter", "staff")
         .get(pk=appointment_id)
     )
     if not invitation_cancellation_due(appointment):

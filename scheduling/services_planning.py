@@ -7,8 +7,13 @@ A run plans one team over the horizon (tomorrow .. today + PlanningSettings.hori
 - `planning_run_execute` reads the input, solves it and writes the proposal in one transaction
   (status proposed, or failed with the error and nothing else written).
 - A team lead approves the whole run or discards it; a caseworker or team lead of the team
-  approves or rejects single invitations. Approved appointments are sent after commit
-  (scheduling.tasks.scheduling_invitation_send).
+  approves or rejects single invitations. Approving re-checks each proposal against the calendar
+  as it is now (`planning_proposal_conflicts`): one that no longer fits is refused (a single
+  approval: ConflictError naming why) or left out (a run approval approves the rest). Approved
+  appointments are sent after commit, in batches (scheduling.tasks.invitations_send_on_commit).
+- Proposals never approved are withdrawn (their appointments deleted, the run item keeps the
+  proposal) when their run is superseded or discarded, when they are rejected or left out.
+  Rejecting holds the case back (ContactAgreement.hold_*) until a date or until a person lifts it.
 
 Planner input, read from the database (`planning_input`):
 
@@ -48,10 +53,11 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audit.models import AuditAction
@@ -63,11 +69,15 @@ from scheduling import planning
 from scheduling.models import (
     ACTIVE_APPOINTMENT_STATUSES,
     CALENDAR_CHANNELS,
+    Absence,
+    AbsenceKind,
     Appointment,
     AppointmentStatus,
+    BusyTime,
     ContactAgreement,
     GroupSession,
     GroupSessionStatus,
+    InvitationDelivery,
     PlanningDecision,
     PlanningOutcome,
     PlanningRun,
@@ -80,11 +90,13 @@ from scheduling.models import (
 from scheduling.selectors import (
     CaseDue,
     Interval,
+    _outside_working_hours,
     case_dues_list,
     merge_intervals,
     staff_busy_intervals_many,
 )
-from scheduling.services import holidays_for
+from scheduling.services import federal_state_for, holidays_for
+from scheduling.services_agreements import contact_agreement_hold, contact_agreement_hold_validate
 
 logger = logging.getLogger(__name__)
 
@@ -125,8 +137,282 @@ def planning_reason_label(code: str) -> str:
             "the window."
         ),
         planning.REASON_SLOT_TAKEN: _("The proposed time was taken while the plan was saved."),
+        planning.REASON_HELD: _("Held back after a rejected invitation."),
     }
     return labels.get(code, code)
+
+
+# Reasons about free time inside the window: where the window reaches past the run's horizon,
+# only its part inside the horizon was searched, and the text says so.
+_WINDOW_REASONS = (
+    planning.REASON_NO_SLOT_IN_WINDOW,
+    planning.REASON_NO_CHANNEL_MATCH,
+    planning.REASON_NO_SLOT_LONG_ENOUGH,
+    planning.REASON_CAPACITY_EXHAUSTED,
+)
+
+
+def _short_date(value: dt.date | str | None) -> str:
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
+    return date_format(value, "SHORT_DATE_FORMAT") if value else ""
+
+
+def planning_hold_text(hold: dict) -> str:
+    """ "held back until … (rejected on … by …: reason)" from a hold as stored on a run item
+    (DueHold.as_dict)."""
+    set_at = hold.get("set_at")
+    values = {
+        "until": _short_date(hold.get("until")),
+        "date": _short_date(
+            timezone.localtime(dt.datetime.fromisoformat(set_at)).date() if set_at else None
+        ),
+        "person": hold.get("set_by") or "–",
+        "reason": hold.get("reason") or "–",
+    }
+    if hold.get("until"):
+        return _("held back until %(until)s (rejected on %(date)s by %(person)s: %(reason)s)") % (
+            values
+        )
+    return _("held back until further notice (rejected on %(date)s by %(person)s: %(reason)s)") % (
+        values
+    )
+
+
+def planning_item_reason_text(item: PlanningRunItem, run: PlanningRun | None = None) -> str:
+    """What the run page and the API say about an item: why it is not placed (or with a
+    colleague), why it was held back or left out at approval."""
+    run = run or item.run
+    detail = item.detail or {}
+    parts = []
+    if item.reason == planning.REASON_HELD and detail.get("hold"):
+        parts.append(planning_hold_text(detail["hold"]))
+    elif item.reason:
+        parts.append(planning_reason_label(item.reason))
+        if (
+            item.outcome == PlanningOutcome.UNPLACED
+            and item.reason in _WINDOW_REASONS
+            and item.window_end > run.horizon_end
+        ):
+            parts.append(
+                _(
+                    "Only the part of the window up to %(end)s lies in this run; the next run "
+                    "looks at the rest."
+                )
+                % {"end": _short_date(run.horizon_end)}
+            )
+    if item.decision == PlanningDecision.LEFT_OUT and detail.get("left_out"):
+        parts.append(
+            _("Not approved: %(why)s") % {"why": planning_conflict_text(detail["left_out"])}
+        )
+    if item.decision == PlanningDecision.REJECTED and detail.get("rejected"):
+        parts.append(_("Rejected: %(reason)s") % {"reason": detail["rejected"].get("reason", "")})
+    return " ".join(str(part) for part in parts)
+
+
+# --- does a proposal still fit? ----------------------------------------------------------------------
+
+CONFLICT_PAST = "past"
+CONFLICT_STAFF_GONE = "staff_gone"
+CONFLICT_NO_CONSENT = "no_consent"
+CONFLICT_ABSENT = "absent"
+CONFLICT_HOLIDAY = "holiday"
+CONFLICT_OFF_HOURS = "outside_working_hours"
+CONFLICT_BUSY = "busy"
+CONFLICT_APPOINTMENT = "other_appointment"
+CONFLICT_GROUP_SESSION = "group_session"
+CONFLICT_DAILY_CAP = "daily_cap"
+CONFLICT_SESSION_GONE = "session_not_open"
+
+
+def planning_conflict_text(conflict: dict) -> str:
+    """The sentence for a conflict found by planning_proposal_conflicts ({"code", "staff",
+    "start", ...})."""
+    start = conflict.get("start")
+    when = ""
+    if start:
+        local = timezone.localtime(dt.datetime.fromisoformat(start))
+        when = f"{date_format(local, 'SHORT_DATE_FORMAT')} {local:%H:%M}"
+    values = {
+        "staff": conflict.get("staff") or "–",
+        "when": when,
+        "kind": conflict.get("kind") or "",
+        "holiday": conflict.get("holiday") or "",
+        "cap": conflict.get("cap", ""),
+    }
+    texts = {
+        CONFLICT_PAST: _("the proposed time (%(when)s) has passed."),
+        CONFLICT_STAFF_GONE: _("%(staff)s no longer works in this team."),
+        CONFLICT_NO_CONSENT: _("%(staff)s no longer shares their calendar."),
+        CONFLICT_ABSENT: _("%(staff)s is absent at %(when)s (%(kind)s)."),
+        CONFLICT_HOLIDAY: _("%(when)s is a public holiday (%(holiday)s)."),
+        CONFLICT_OFF_HOURS: _("%(when)s is outside the working hours of %(staff)s."),
+        CONFLICT_BUSY: _("%(staff)s is busy at %(when)s according to their calendar."),
+        CONFLICT_APPOINTMENT: _("%(staff)s has another appointment at %(when)s."),
+        CONFLICT_GROUP_SESSION: _("%(staff)s hosts a group session at %(when)s."),
+        CONFLICT_DAILY_CAP: _(
+            "%(staff)s has reached the daily cap of %(cap)s appointments on that day."
+        ),
+        CONFLICT_SESSION_GONE: _("the group session is no longer open at this time."),
+    }
+    text = texts.get(conflict.get("code", ""))
+    return text % values if text else str(conflict.get("code", ""))
+
+
+def _overlaps_any(intervals: list[tuple], start: dt.datetime, end: dt.datetime) -> tuple | None:
+    return next((row for row in intervals if row[0] < end and row[1] > start), None)
+
+
+def planning_proposal_conflicts(
+    *, appointments: list[Appointment], now: dt.datetime
+) -> dict[int, dict]:
+    """Which of these proposed (planned) appointments no longer fit the calendar as it is now,
+    each with the first reason found: {appointment id: {"code", "staff", "start", ...}}.
+
+    Checked in start order: the time has passed; the staff member left the team or stopped
+    sharing their calendar; an absence, a public holiday, time outside the working hours, a busy
+    time; another active individual appointment or a group session they host overlapping it; the
+    daily cap (scaled by the part-time share) reached by the appointments already approved or sent
+    that day plus those of this list accepted before it. A place in a group session needs the
+    session still open at that time and its host not absent. A bounded number of queries
+    whatever the number of appointments."""
+    if not appointments:
+        return {}
+    tz = _tz()
+    appointments = sorted(appointments, key=lambda a: (a.start, a.pk))
+    ids = [a.pk for a in appointments]
+    staff_ids = sorted({a.staff_id for a in appointments})
+    first = min(a.start for a in appointments)
+    last = max(a.end for a in appointments)
+    staff = {
+        u.pk: u for u in User.objects.filter(pk__in=staff_ids).select_related("team__jobcenter")
+    }
+    calendars = {c.user_id: c for c in StaffCalendar.objects.filter(user_id__in=staff_ids)}
+    absences: dict[int, list[tuple]] = defaultdict(list)
+    for user_id, start, end, kind in (
+        Absence.objects.filter(user_id__in=staff_ids)
+        .overlapping(first, last)
+        .values_list("user_id", "start", "end", "kind")
+    ):
+        absences[user_id].append((start, end, kind))
+    busy: dict[int, list[tuple]] = defaultdict(list)
+    for user_id, start, end in (
+        BusyTime.objects.filter(user_id__in=staff_ids)
+        .overlapping(first, last)
+        .values_list("user_id", "start", "end")
+    ):
+        busy[user_id].append((start, end))
+    others: dict[int, list[tuple]] = defaultdict(list)
+    for staff_id, start, end in (
+        Appointment.objects.filter(
+            staff_id__in=staff_ids,
+            status__in=ACTIVE_APPOINTMENT_STATUSES,
+            group_session__isnull=True,
+            start__lt=last,
+            end__gt=first,
+        )
+        .exclude(pk__in=ids)
+        .values_list("staff_id", "start", "end")
+    ):
+        others[staff_id].append((start, end))
+    hosted: dict[int, list[tuple]] = defaultdict(list)
+    for host_id, start, end in GroupSession.objects.filter(
+        host_id__in=staff_ids, status=GroupSessionStatus.OPEN, start__lt=last, end__gt=first
+    ).values_list("host_id", "start", "end"):
+        hosted[host_id].append((start, end))
+    # The day's committed appointments (approved, sent, confirmed; not other proposals).
+    committed: dict[tuple[int, dt.date], int] = defaultdict(int)
+    first_day = _local_midnight(first.astimezone(tz).date(), tz)
+    last_day = _local_midnight(last.astimezone(tz).date() + dt.timedelta(days=1), tz)
+    for staff_id, start in (
+        Appointment.objects.filter(
+            staff_id__in=staff_ids,
+            status__in=(
+                AppointmentStatus.APPROVED,
+                AppointmentStatus.SENT,
+                AppointmentStatus.CONFIRMED,
+            ),
+            group_session__isnull=True,
+            start__gte=first_day,
+            start__lt=last_day,
+        )
+        .exclude(pk__in=ids)
+        .values_list("staff_id", "start")
+    ):
+        committed[(staff_id, start.astimezone(tz).date())] += 1
+    sessions = {
+        s.pk: s
+        for s in GroupSession.objects.filter(
+            pk__in={a.group_session_id for a in appointments if a.group_session_id}
+        )
+    }
+    holiday_names: dict[tuple[str, int], dict[dt.date, str]] = {}
+
+    def holiday(user: User, day: dt.date) -> str:
+        key = (federal_state_for(user=user), day.year)
+        if key not in holiday_names:
+            holiday_names[key] = holidays_for(year=day.year, state=key[0])
+        return holiday_names[key].get(day, "")
+
+    conflicts: dict[int, dict] = {}
+    for appointment in appointments:
+        user = staff.get(appointment.staff_id)
+        name = (user.get_full_name() or user.get_username()) if user else ""
+        base = {"staff": name, "start": appointment.start.isoformat()}
+        start, end = appointment.start, appointment.end
+        day = start.astimezone(tz).date()
+        calendar = calendars.get(appointment.staff_id)
+
+        def found(code: str, **extra) -> None:
+            conflicts[appointment.pk] = {"code": code, **base, **extra}  # noqa: B023
+
+        if start <= now:
+            found(CONFLICT_PAST)
+            continue
+        if user is None or not user.is_active:
+            found(CONFLICT_STAFF_GONE)
+            continue
+        absence = _overlaps_any(absences.get(user.pk, []), start, end)
+        if absence is not None:
+            found(CONFLICT_ABSENT, kind=str(AbsenceKind(absence[2]).label))
+            continue
+        if appointment.group_session_id:
+            session = sessions.get(appointment.group_session_id)
+            if (
+                session is None
+                or session.status != GroupSessionStatus.OPEN
+                or session.start != start
+                or session.host_id != appointment.staff_id
+            ):
+                found(CONFLICT_SESSION_GONE)
+            continue
+        if calendar is None or not calendar.has_consent:
+            found(CONFLICT_NO_CONSENT)
+            continue
+        holiday_name = holiday(user, day)
+        if holiday_name:
+            found(CONFLICT_HOLIDAY, holiday=holiday_name)
+            continue
+        if _overlaps_any(_outside_working_hours(calendar, day, tz), start, end):
+            found(CONFLICT_OFF_HOURS)
+            continue
+        if _overlaps_any(busy.get(user.pk, []), start, end):
+            found(CONFLICT_BUSY)
+            continue
+        if _overlaps_any(others.get(user.pk, []), start, end):
+            found(CONFLICT_APPOINTMENT)
+            continue
+        if _overlaps_any(hosted.get(user.pk, []), start, end):
+            found(CONFLICT_GROUP_SESSION)
+            continue
+        daily_cap = NO_CAP if calendar.daily_cap is None else int(calendar.daily_cap)
+        cap = max(0, int(daily_cap * float(calendar.part_time_share) + 0.5))
+        if committed[(user.pk, day)] >= cap:
+            found(CONFLICT_DAILY_CAP, cap=cap)
+            continue
+        committed[(user.pk, day)] += 1
+        others[user.pk].append((start, end))
+    return conflicts
 
 
 # --- who may see and do what -------------------------------------------------------------------------
@@ -193,12 +479,14 @@ ITEM_FILTER_UNPLACED = "unplaced"
 ITEM_FILTER_FALLBACK = "fallback"
 ITEM_FILTER_PENDING = "pending"
 ITEM_FILTER_REJECTED = "rejected"
+ITEM_FILTER_LEFT_OUT = "left_out"
 ITEM_FILTERS = (
     ITEM_FILTER_ALL,
     ITEM_FILTER_UNPLACED,
     ITEM_FILTER_FALLBACK,
     ITEM_FILTER_PENDING,
     ITEM_FILTER_REJECTED,
+    ITEM_FILTER_LEFT_OUT,
 )
 
 
@@ -219,6 +507,8 @@ def _item_filter_q(name: str) -> Q:
         )
     if name == ITEM_FILTER_REJECTED:
         return Q(decision=PlanningDecision.REJECTED)
+    if name == ITEM_FILTER_LEFT_OUT:
+        return Q(decision=PlanningDecision.LEFT_OUT)
     return Q()
 
 
@@ -231,9 +521,12 @@ def planning_run_item_query(
         PlanningRunItem.objects.filter(run=run)
         .filter(_item_filter_q(filter or ITEM_FILTER_ALL))
         .select_related(
+            "run",
             "case__customer",
             "appointment__staff",
             "appointment__group_session",
+            "proposed_staff",
+            "proposed_group_session",
             "decided_by",
         )
         .order_by("outcome", "due_date", "id")
@@ -270,6 +563,8 @@ class PlanningInput:
     holidays: frozenset[dt.date]
     weights: planning.Weights
     team_id: int
+    # Cases that would be due but are held back (a rejected invitation): not planned, listed.
+    held: list[CaseDue] = field(default_factory=list)
 
 
 @dataclass
@@ -330,6 +625,81 @@ def _keep_reserve(free: list[Interval], minutes: int) -> list[Interval]:
     return kept
 
 
+def staff_free_by_day(
+    *,
+    members: list[User],
+    calendars: dict[int, StaffCalendar],
+    days: list[dt.date],
+    exclude_appointment_ids: tuple[int, ...] = (),
+) -> tuple[dict[tuple[int, dt.date], list[Interval]], dict[int, dict[dt.date, int]]]:
+    """The free time per (staff member, local day) that the planner offers, and the active
+    individual appointments per staff member and day (they count against the daily cap).
+
+    Free: the whole local day minus `staff_busy_intervals_many` (working hours, busy times,
+    absences, holidays, no consent), the active individual appointments and the open group
+    sessions hosted; then the last `walk_in_reserve_minutes` of the day's free time stay free.
+    A member whose calendar offers no channel has none. `exclude_appointment_ids`: appointments
+    to leave out (the one a customer is moving). The customer's rebooking alternatives
+    (services_appointments) use it too, so both offer the same times. Every member needs an
+    entry in `calendars`."""
+    tz = _tz()
+    free: dict[tuple[int, dt.date], list[Interval]] = {}
+    booked: dict[int, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
+    if not members or not days:
+        return free, booked
+    window_start = _local_midnight(min(days), tz)
+    window_end = _local_midnight(max(days) + dt.timedelta(days=1), tz)
+    busy = staff_busy_intervals_many(users=members, start=window_start, end=window_end)
+    appointments = Appointment.objects.filter(
+        staff__in=members,
+        status__in=ACTIVE_APPOINTMENT_STATUSES,
+        group_session__isnull=True,
+        start__lt=window_end,
+        end__gt=window_start,
+    )
+    if exclude_appointment_ids:
+        appointments = appointments.exclude(pk__in=list(exclude_appointment_ids))
+    for staff_id, start, end in appointments.values_list("staff_id", "start", "end"):
+        busy.setdefault(staff_id, []).append((start, end))
+        booked[staff_id][start.astimezone(tz).date()] += 1
+    for host_id, start, end in GroupSession.objects.filter(
+        host__in=members,
+        status=GroupSessionStatus.OPEN,
+        start__lt=window_end,
+        end__gt=window_start,
+    ).values_list("host_id", "start", "end"):
+        busy.setdefault(host_id, []).append((start, end))
+    offered = {c.value for c in CALENDAR_CHANNELS}
+    for member in members:
+        calendar = calendars[member.pk]
+        if not (set(calendar.channels or []) & offered):
+            continue
+        member_busy = merge_intervals(busy.get(member.pk, []))
+        for day in days:
+            day_window = [
+                (_local_midnight(day, tz), _local_midnight(day + dt.timedelta(days=1), tz))
+            ]
+            day_free = _subtract(day_window, member_busy)
+            day_free = _keep_reserve(day_free, calendar.walk_in_reserve_minutes)
+            if day_free:
+                free[(member.pk, day)] = day_free
+    return free, booked
+
+
+def planning_staff(
+    *, member: User, calendar: StaffCalendar, team_id: int, booked: dict[int, dict[dt.date, int]]
+) -> planning.Staff:
+    """A staff member as the planner sees them: the daily cap (empty: NO_CAP) scaled by the
+    part-time share, minus the appointments `booked` per day (`planning.Staff.day_capacity`)."""
+    return planning.Staff(
+        id=member.pk,
+        team_id=team_id,
+        part_time_share=float(calendar.part_time_share),
+        daily_cap=NO_CAP if calendar.daily_cap is None else int(calendar.daily_cap),
+        booked=tuple(sorted(booked.get(member.pk, {}).items())),
+    )
+
+
 def planning_input(*, team_id: int, today: dt.date, horizon_end: dt.date) -> PlanningInput:
     """Read dues, staff, free time and group places of one team (a bounded number of queries)."""
     tz = _tz()
@@ -363,52 +733,12 @@ def planning_input(*, team_id: int, today: dt.date, horizon_end: dt.date) -> Pla
         )
     calendars = {c.user_id: c for c in StaffCalendar.objects.filter(user__in=members)}
     planners = [m for m in members if m.pk in calendars]
-    busy = staff_busy_intervals_many(users=planners, start=window_start, end=window_end)
-
-    booked: dict[int, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
-    for staff_id, start, end in Appointment.objects.filter(
-        staff__in=planners,
-        status__in=ACTIVE_APPOINTMENT_STATUSES,
-        group_session__isnull=True,
-        start__lt=window_end,
-        end__gt=window_start,
-    ).values_list("staff_id", "start", "end"):
-        busy[staff_id] = [*busy.get(staff_id, []), (start, end)]
-        booked[staff_id][start.astimezone(tz).date()] += 1
-    for host_id, start, end in GroupSession.objects.filter(
-        host__in=planners,
-        status=GroupSessionStatus.OPEN,
-        start__lt=window_end,
-        end__gt=window_start,
-    ).values_list("host_id", "start", "end"):
-        busy[host_id] = [*busy.get(host_id, []), (start, end)]
-
-    offered = {c.value for c in CALENDAR_CHANNELS}
-    free: dict[tuple[int, dt.date], list[Interval]] = {}
-    staff: list[planning.Staff] = []
     days = [today + dt.timedelta(days=n) for n in range(1, (horizon_end - today).days + 1)]
-    for member in planners:
-        calendar = calendars[member.pk]
-        staff.append(
-            planning.Staff(
-                id=member.pk,
-                team_id=team_id,
-                part_time_share=float(calendar.part_time_share),
-                daily_cap=NO_CAP if calendar.daily_cap is None else int(calendar.daily_cap),
-                booked=tuple(sorted(booked[member.pk].items())),
-            )
-        )
-        if not (set(calendar.channels or []) & offered):
-            continue
-        member_busy = merge_intervals(busy.get(member.pk, []))
-        for day in days:
-            day_window = [
-                (_local_midnight(day, tz), _local_midnight(day + dt.timedelta(days=1), tz))
-            ]
-            day_free = _subtract(day_window, member_busy)
-            day_free = _keep_reserve(day_free, calendar.walk_in_reserve_minutes)
-            if day_free:
-                free[(member.pk, day)] = day_free
+    free, booked = staff_free_by_day(members=planners, calendars=calendars, days=days)
+    staff = [
+        planning_staff(member=member, calendar=calendars[member.pk], team_id=team_id, booked=booked)
+        for member in planners
+    ]
 
     states = {m.team.jobcenter.federal_state for m in members if m.team_id}
     if not states:
@@ -426,10 +756,12 @@ def planning_input(*, team_id: int, today: dt.date, horizon_end: dt.date) -> Pla
         load_balance=config.load_balance,
         group_session=config.group_session,
     )
+    all_dues = case_dues_list(team_id=team_id, today=today, until=horizon_end, include_held=True)
     return PlanningInput(
         today=today,
         horizon_end=horizon_end,
-        dues=case_dues_list(team_id=team_id, today=today, until=horizon_end),
+        dues=[due for due in all_dues if due.hold is None],
+        held=[due for due in all_dues if due.hold is not None],
         staff=staff,
         calendars=calendars,
         free=free,
@@ -611,33 +943,54 @@ def planning_solve(data: PlanningInput) -> PlanOutcome:
 # --- starting a run ----------------------------------------------------------------------------------
 
 
-def _cancel_planned(
-    *, ctx: AuditContext, appointments: QuerySet[Appointment], why: str
+def _withdraw_proposals(
+    *, ctx: AuditContext, appointment_ids: list[int], why: str, detail: dict | None = None
 ) -> list[int]:
-    rows = list(appointments.values_list("pk", "case__customer_id"))
+    """Withdraw proposals that no person approved and no customer heard of: delete their
+    appointments (still planned, no delivery), one audit row each. Returns the ids deleted.
+
+    Deleted rather than given a status of their own: before approval nothing refers to a proposal
+    (no delivery, so no reminder, rebooking link, call-back or review), while a status would have
+    to be filtered out of every appointment list, feed, count and group session place forever;
+    "cancelled" would claim the customer was told. The run keeps the proposal on its item
+    (proposed_*), the audit log the deletion."""
+    if not appointment_ids:
+        return []
+    rows = list(
+        Appointment.objects.filter(
+            pk__in=appointment_ids,
+            status=AppointmentStatus.PLANNED,
+            approved_at__isnull=True,
+        )
+        .exclude(Exists(InvitationDelivery.objects.filter(appointment=OuterRef("pk"))))
+        .values_list("pk", "case__customer_id")
+    )
     if not rows:
         return []
     ids = [pk for pk, _customer in rows]
-    Appointment.objects.filter(pk__in=ids).update(
-        status=AppointmentStatus.CANCELLED, updated_at=timezone.now()
-    )
+    Appointment.objects.filter(pk__in=ids).delete()
     audit_record_many(
         ctx=ctx,
-        action=AuditAction.UPDATE,
+        action=AuditAction.DELETE,
         object_type="appointment",
         items=rows,
-        detail={"status": AppointmentStatus.CANCELLED, "why": why},
+        detail={"status": AppointmentStatus.PLANNED, "why": why, **(detail or {})},
     )
     return ids
 
 
 def _supersede(*, ctx: AuditContext, run: PlanningRun) -> None:
-    """A proposed run gives way to a newer one: its planned appointments are cancelled, the
+    """A proposed run gives way to a newer one: its pending proposals are withdrawn, the
     decisions already taken (approved or rejected items) stay."""
-    _cancel_planned(
+    _withdraw_proposals(
         ctx=ctx,
-        appointments=Appointment.objects.filter(planning_run=run, status=AppointmentStatus.PLANNED),
+        appointment_ids=list(
+            Appointment.objects.filter(
+                planning_run=run, status=AppointmentStatus.PLANNED
+            ).values_list("pk", flat=True)
+        ),
         why="planning_run_superseded",
+        detail={"planning_run_id": run.pk},
     )
     run.status = PlanningRunStatus.SUPERSEDED
     run.finished_at = run.finished_at or timezone.now()
@@ -720,14 +1073,26 @@ def planning_run_start(
     return run
 
 
-@transaction.atomic
 def planning_run_request(*, ctx: AuditContext, team_id: int) -> PlanningRun:
     """ "Plan now" (the page and the API): open a run on demand and have a worker compute it
-    after the commit (scheduling.tasks.scheduling_planning_run_execute)."""
-    run = planning_run_start(ctx=ctx, team_id=team_id, trigger=PlanningTrigger.ON_DEMAND)
+    after the commit (scheduling.tasks.scheduling_planning_run_execute).
+
+    Two starts at once: on PostgreSQL the second waits for the team row and gets the
+    ConflictError of a running run. SQLite has no row locks; with immediate transactions (the
+    settings' default) it queues the writers the same way, and should it still give up waiting
+    ("database is locked") that is the same conflict, answered as such rather than as an error."""
     from scheduling import tasks
 
-    transaction.on_commit(partial(tasks.scheduling_planning_run_execute.delay, run.pk))
+    try:
+        with transaction.atomic():
+            run = planning_run_start(ctx=ctx, team_id=team_id, trigger=PlanningTrigger.ON_DEMAND)
+            transaction.on_commit(partial(tasks.scheduling_planning_run_execute.delay, run.pk))
+    except OperationalError as error:
+        if connection.vendor != "sqlite" or "locked" not in str(error):
+            raise
+        raise ConflictError(
+            _("A planning run of this team has just been started. Please reload the page.")
+        ) from error
     return run
 
 
@@ -946,6 +1311,28 @@ def _write_proposal(*, run_id: int, data: PlanningInput, outcome: PlanOutcome) -
                 outcome=outcome_value,
                 reason=reason,
                 appointment=appointment,
+                # The proposal, kept should its appointment be withdrawn later.
+                proposed_staff_id=appointment.staff_id if appointment else None,
+                proposed_start=appointment.start if appointment else None,
+                proposed_end=appointment.end if appointment else None,
+                proposed_channel=appointment.channel if appointment else "",
+                proposed_group_session_id=appointment.group_session_id if appointment else None,
+            )
+        )
+    # Held back after a rejection: listed among the not placed, with the hold as the reason.
+    held = [due for due in data.held if due.case_id not in case_dues]
+    for case_due in held:
+        items.append(
+            PlanningRunItem(
+                run=run,
+                case_id=case_due.case_id,
+                customer_group=case_due.customer_group,
+                due_date=case_due.due,
+                window_start=case_due.window_start,
+                window_end=max(case_due.window_end, case_due.window_start),
+                outcome=PlanningOutcome.UNPLACED,
+                reason=planning.REASON_HELD,
+                detail={"hold": case_due.hold.as_dict()},
             )
         )
     PlanningRunItem.objects.bulk_create(items, batch_size=1000)
@@ -953,6 +1340,7 @@ def _write_proposal(*, run_id: int, data: PlanningInput, outcome: PlanOutcome) -
     placed = len(saved)
     metrics = dict(outcome.metrics)
     metrics["slot_taken"] = sum(1 for r in reason_of.values() if r == planning.REASON_SLOT_TAKEN)
+    metrics["held"] = len(held)
     metrics["seconds"] = round(result.seconds, 3)
     run.status = PlanningRunStatus.PROPOSED
     run.finished_at = timezone.now()
@@ -960,9 +1348,9 @@ def _write_proposal(*, run_id: int, data: PlanningInput, outcome: PlanOutcome) -
     run.weights = data.weights.as_dict()
     run.objective = result.objective
     run.bound = result.bound
-    run.due_count = len(case_dues)
+    run.due_count = len(case_dues) + len(held)
     run.placed_count = placed
-    run.unplaced_count = len(case_dues) - placed
+    run.unplaced_count = len(case_dues) + len(held) - placed
     run.metrics = metrics
     run.seconds = result.seconds
     run.error = ""
@@ -1001,8 +1389,10 @@ def _not_open() -> ConflictError:
 def _approve_items(
     *, ctx: AuditContext, actor: User, items: list[PlanningRunItem], now: dt.datetime
 ) -> list[int]:
-    """Approve the items' planned appointments; sends are enqueued after commit."""
+    """Approve the items' planned appointments; they are sent after commit, in batches."""
     appointment_ids = [item.appointment_id for item in items]
+    if not appointment_ids:
+        return []
     Appointment.objects.filter(pk__in=appointment_ids).update(
         status=AppointmentStatus.APPROVED, approved_by=actor, approved_at=now, updated_at=now
     )
@@ -1025,9 +1415,34 @@ def _approve_items(
     )
     from scheduling import tasks
 
-    for appointment_id in sorted(appointment_ids):
-        transaction.on_commit(partial(tasks.scheduling_invitation_send.delay, appointment_id))
+    tasks.invitations_send_on_commit(sorted(appointment_ids))
     return appointment_ids
+
+
+def _leave_out(
+    *,
+    ctx: AuditContext,
+    actor: User,
+    items: list[PlanningRunItem],
+    conflicts: dict[int, dict],
+    now: dt.datetime,
+) -> None:
+    """A run approval leaves these items out: each keeps why (detail["left_out"]), their
+    proposals are withdrawn, so the cases are due again for the next run."""
+    for item in items:
+        item.decision = PlanningDecision.LEFT_OUT
+        item.decided_by = actor
+        item.decided_at = now
+        item.detail = {**(item.detail or {}), "left_out": conflicts[item.appointment_id]}
+    PlanningRunItem.objects.bulk_update(
+        items, ["decision", "decided_by", "decided_at", "detail"], batch_size=500
+    )
+    _withdraw_proposals(
+        ctx=ctx,
+        appointment_ids=[item.appointment_id for item in items],
+        why="no_longer_fits",
+        detail={"planning_run_id": items[0].run_id} if items else None,
+    )
 
 
 def _pending_planned(run: PlanningRun) -> list[PlanningRunItem]:
@@ -1039,21 +1454,31 @@ def _pending_planned(run: PlanningRun) -> list[PlanningRunItem]:
             outcome=PlanningOutcome.PLACED,
             appointment__status=AppointmentStatus.PLANNED,
         )
+        .select_related("appointment")
         .order_by("id")
     )
 
 
 @transaction.atomic
 def planning_run_approve(*, ctx: AuditContext, run_id: int) -> PlanningRun:
-    """The team lead approves every pending invitation of a proposed run; they are sent after
-    commit. The row lock makes a double click approve once (the second gets a ConflictError)."""
+    """The team lead approves every pending invitation of a proposed run that still fits the
+    calendar (planning_proposal_conflicts); the others are left out with their reason (decision
+    left_out, proposals withdrawn; `run.left_out` lists them). The approved ones are sent after
+    commit. One short transaction: the sending is the workers' (batches, after commit). The row
+    lock makes a double click approve once (the second gets a ConflictError)."""
     run = PlanningRun.objects.select_for_update().get(pk=run_id)
     actor = _require_team_lead(ctx, run.team_id)
     if run.status != PlanningRunStatus.PROPOSED:
         raise _not_open()
     now = timezone.now()
     items = _pending_planned(run)
-    _approve_items(ctx=ctx, actor=actor, items=items, now=now)
+    conflicts = planning_proposal_conflicts(
+        appointments=[item.appointment for item in items], now=now
+    )
+    fitting = [item for item in items if item.appointment_id not in conflicts]
+    left_out = [item for item in items if item.appointment_id in conflicts]
+    _leave_out(ctx=ctx, actor=actor, items=left_out, conflicts=conflicts, now=now)
+    _approve_items(ctx=ctx, actor=actor, items=fitting, now=now)
     run.status = PlanningRunStatus.APPROVED
     run.approved_by = actor
     run.approved_at = now
@@ -1063,24 +1488,30 @@ def planning_run_approve(*, ctx: AuditContext, run_id: int) -> PlanningRun:
         action=AuditAction.UPDATE,
         object_type="planning_run",
         object_id=run.pk,
-        detail={"status": PlanningRunStatus.APPROVED, "approved": len(items)},
+        detail={
+            "status": PlanningRunStatus.APPROVED,
+            "approved": len(fitting),
+            "left_out": {str(item.pk): conflicts[item.appointment_id]["code"] for item in left_out},
+        },
     )
+    run.left_out = left_out
     return run
 
 
 @transaction.atomic
 def planning_run_discard(*, ctx: AuditContext, run_id: int) -> PlanningRun:
-    """The team lead throws a proposed run away: its pending planned appointments are cancelled
-    (single invitations approved before stay)."""
+    """The team lead throws a proposed run away: its pending proposals are withdrawn (single
+    invitations approved before stay)."""
     run = PlanningRun.objects.select_for_update().get(pk=run_id)
     actor = _require_team_lead(ctx, run.team_id)
     if run.status != PlanningRunStatus.PROPOSED:
         raise _not_open()
     items = _pending_planned(run)
-    _cancel_planned(
+    withdrawn = _withdraw_proposals(
         ctx=ctx,
-        appointments=Appointment.objects.filter(pk__in=[item.appointment_id for item in items]),
+        appointment_ids=[item.appointment_id for item in items],
         why="planning_run_discarded",
+        detail={"planning_run_id": run.pk},
     )
     run.status = PlanningRunStatus.DISCARDED
     run.discarded_by = actor
@@ -1090,7 +1521,7 @@ def planning_run_discard(*, ctx: AuditContext, run_id: int) -> PlanningRun:
         action=AuditAction.UPDATE,
         object_type="planning_run",
         object_id=run.pk,
-        detail={"status": PlanningRunStatus.DISCARDED, "cancelled": len(items)},
+        detail={"status": PlanningRunStatus.DISCARDED, "withdrawn": len(withdrawn)},
     )
     return run
 
@@ -1115,20 +1546,42 @@ def _item_for_decision(ctx: AuditContext, item_id: int) -> tuple[PlanningRunItem
     return item, actor
 
 
+class ProposalConflictError(ConflictError):
+    """The proposal no longer fits the calendar (409); `extra["conflict"]` says why."""
+
+
 @transaction.atomic
 def planning_item_approve(*, ctx: AuditContext, item_id: int) -> PlanningRunItem:
     """A caseworker or the team lead approves one invitation of a proposed run (sent after
-    commit); the run stays proposed."""
+    commit); the run stays proposed. A proposal that no longer fits the calendar is refused
+    with the reason (ProposalConflictError); it stays pending, to be rejected."""
     item, actor = _item_for_decision(ctx, item_id)
-    _approve_items(ctx=ctx, actor=actor, items=[item], now=timezone.now())
+    now = timezone.now()
+    conflict = planning_proposal_conflicts(appointments=[item.appointment], now=now).get(
+        item.appointment_id
+    )
+    if conflict is not None:
+        raise ProposalConflictError(
+            _(
+                "This invitation can no longer be approved: %(why)s Please reject it; the next "
+                "run plans the case again."
+            )
+            % {"why": planning_conflict_text(conflict)},
+            extra={"conflict": conflict},
+        )
+    _approve_items(ctx=ctx, actor=actor, items=[item], now=now)
     item.refresh_from_db()
     return item
 
 
 @transaction.atomic
-def planning_item_reject(*, ctx: AuditContext, item_id: int, reason: str) -> PlanningRunItem:
-    """A caseworker or the team lead rejects one invitation with a reason: its appointment is
-    cancelled. The reason is kept in the audit row."""
+def planning_item_reject(
+    *, ctx: AuditContext, item_id: int, reason: str, hold_until: dt.date | None = None
+) -> PlanningRunItem:
+    """A caseworker or the team lead rejects one invitation with a reason: its proposal is
+    withdrawn (the customer never heard of it) and the case is held back from invitations until
+    `hold_until`, or without a date until a person lifts the hold or changes the contact
+    agreement (ContactAgreement.hold_*). The reason is kept in the audit rows and the hold."""
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("Please give a reason for rejecting the invitation."))
@@ -1136,25 +1589,48 @@ def planning_item_reject(*, ctx: AuditContext, item_id: int, reason: str) -> Pla
         raise ApplicationError(
             _("Please keep the reason under %(count)s characters.") % {"count": MAX_REASON_LENGTH}
         )
+    contact_agreement_hold_validate(until=hold_until, today=timezone.localdate())
     item, actor = _item_for_decision(ctx, item_id)
     now = timezone.now()
-    Appointment.objects.filter(pk=item.appointment_id).update(
-        status=AppointmentStatus.CANCELLED, updated_at=now
-    )
+    rejected = {"reason": reason, "hold_until": hold_until.isoformat() if hold_until else None}
     PlanningRunItem.objects.filter(pk=item.pk).update(
-        decision=PlanningDecision.REJECTED, decided_by=actor, decided_at=now
+        decision=PlanningDecision.REJECTED,
+        decided_by=actor,
+        decided_at=now,
+        detail={**(item.detail or {}), "rejected": rejected},
     )
-    audit_record(
+    _withdraw_proposals(
         ctx=ctx,
-        action=AuditAction.UPDATE,
-        object_type="appointment",
-        object_id=item.appointment_id,
-        customer_id=item.case.customer_id,
+        appointment_ids=[item.appointment_id],
+        why="rejected",
         detail={
-            "status": AppointmentStatus.CANCELLED,
             "planning_item_id": item.pk,
             "rejected": reason,
+            "hold_until": hold_until.isoformat() if hold_until else None,
         },
     )
+    contact_agreement_hold(ctx=ctx, case=item.case, until=hold_until, reason=reason)
     item.refresh_from_db()
     return item
+
+
+# --- sending progress --------------------------------------------------------------------------------
+
+
+def planning_run_sending(*, run: PlanningRun) -> dict[str, int]:
+    """How far the sending of a run's approved invitations is (one query): `total` approved
+    invitations still holding their appointment, `sent` those with a delivery recorded (or no
+    longer waiting: sent, confirmed, moved on), `waiting` the rest."""
+    delivered = InvitationDelivery.objects.filter(appointment=OuterRef("pk"))
+    counts = (
+        Appointment.objects.filter(
+            planning_item__run=run, planning_item__decision=PlanningDecision.APPROVED
+        )
+        .annotate(delivered=Exists(delivered))
+        .aggregate(
+            total=Count("id"),
+            waiting=Count("id", filter=Q(status=AppointmentStatus.APPROVED, delivered=False)),
+        )
+    )
+    total, waiting = counts["total"] or 0, counts["waiting"] or 0
+    return {"total": total, "sent": total - waiting, "waiting": waiting}

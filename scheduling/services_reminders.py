@@ -4,11 +4,13 @@ A reminder is a Reminder row (appointment, channel, due_at, the appointment's se
 Celery task with an ETA days ahead: a worker restart, a moved appointment or a changed policy cannot
 leave a stale message in a queue. `reminders_send_due` (beat, every five minutes) sends the rows
 whose time has come; each row is locked while it is sent (SKIP LOCKED on PostgreSQL, so two workers
-never send the same one) and ends as sent, failed (with the error) or cancelled.
+never send the same one) and ends as sent, failed (with the error), not sent (an SMS with no gateway
+configured: the log backend took it and nothing reached the customer) or cancelled.
 
 Decisions:
 - Reminders are made when the invitation has gone out (status sent or confirmed), one per channel
-  the ReminderPolicy turns on (hours before > 0) and the customer has an address for.
+  the ReminderPolicy turns on (hours before > 0) and the customer has an address for; no SMS
+  reminders when SMS are switched off (DJANGO_SMS_BACKEND=off).
 - Only a reminder whose time lies ahead is made: an appointment closer than the policy's hours got
   its invitation moments ago, and a reminder right after it would only be noise.
 - The address is read again when the reminder is sent (the customer may have changed it); a phone
@@ -40,7 +42,7 @@ from scheduling.models import (
     ReminderPolicy,
     ReminderStatus,
 )
-from scheduling.sms import sms_send
+from scheduling.sms import SmsGatewayMissingError, sms_enabled, sms_send
 
 logger = logging.getLogger(__name__)
 
@@ -96,11 +98,14 @@ def _reminder_words(language: str) -> dict[str, str]:
 # GSM-7 (Cyrillic, Arabic, Turkish ş, Polish ł, Romanian ș ...) turns the whole SMS into UCS-2 with
 # 67 a part. SMS_MAX_PARTS caps the cost: a translated line that would take the SMS over it is left
 # out (the link leads to the rebooking page in the customer's language anyway).
+# The link cannot cancel an appointment: it moves it or asks for a call-back (as short as the
+# words it replaced: every character counts against SMS_MAX_PARTS).
 _SMS_TEXT = (
     "Jobcenter: Erinnerung an Ihren Termin am {date} um {time}, {place}. "
-    "Absagen oder verschieben: {rebook_url}"
+    "Verschieben oder Rückruf: {rebook_url}"
 )
 _SMS_PLACE_LENGTH = 60
+_SMS_PLACE_LENGTH_WITH_TRANSLATION = 24
 SMS_MAX_PARTS = 6
 # GSM 03.38: the basic set, and the extension set (two septets each).
 _GSM7_BASIC = frozenset(
@@ -164,6 +169,8 @@ def reminders_schedule_for(
         recipient = _ADDRESS[channel](customer)
         if not hours or not recipient:
             continue
+        if channel == ReminderChannel.SMS and not sms_enabled():
+            continue
         due_at = appointment.start - dt.timedelta(hours=hours)
         if due_at <= now:
             continue
@@ -209,8 +216,15 @@ def reminders_reschedule(*, appointment: Appointment) -> list[Reminder]:
 
 def _sections(appointment: Appointment) -> list[dict]:
     """The message's text blocks: German, then the customer's language where we have its words."""
-    from scheduling.services_invitations import FALLBACK_LANGUAGE, _language_of, invitation_values
+    from scheduling.services_invitations import (
+        FALLBACK_LANGUAGE,
+        _language_of,
+        invitation_values,
+        jobcenter_contact,
+        jobcenter_of,
+    )
 
+    jobcenter = jobcenter_of(appointment)
     languages = [FALLBACK_LANGUAGE]
     wanted = customer_language(_language_of(appointment.case.customer))
     if wanted and wanted != FALLBACK_LANGUAGE:
@@ -236,6 +250,7 @@ def _sections(appointment: Appointment) -> list[dict]:
                 "rebook_url": values["rebook_url"],
                 "binding": words["binding"],
                 "values": values,
+                "contact": jobcenter_contact(jobcenter=jobcenter, language=language),
             }
         )
     return sections
@@ -269,8 +284,8 @@ def _sms_translated_line(appointment: Appointment, language: str) -> str:
             date = date_format(start, "SHORT_DATE_FORMAT")
         return pgettext(
             "customer",
-            "Reminder of your jobcenter appointment on %(date)s at %(time)s. To cancel or move "
-            "it, use the link above.",
+            "Reminder of your jobcenter appointment on %(date)s at %(time)s. To move it or ask for "
+            "a call-back, use the link above.",
         ) % {"date": date, "time": start.strftime("%H:%M")}
 
 
@@ -280,17 +295,25 @@ def reminder_sms_text(*, appointment: Appointment) -> str:
     from scheduling.services_invitations import _language_of, invitation_values
 
     values = invitation_values(appointment=appointment, language="de")
-    place = values["place"]
-    if len(place) > _SMS_PLACE_LENGTH:
-        place = place[: _SMS_PLACE_LENGTH - 3] + "..."  # "…" is not GSM-7
-    text = _SMS_TEXT.format(
-        date=values["date"], time=values["time"], place=place, rebook_url=values["rebook_url"]
-    )
+
+    def german(place_length: int) -> str:
+        place = values["place"]
+        if len(place) > place_length:
+            place = place[: place_length - 3] + "..."  # "…" is not GSM-7
+        return _SMS_TEXT.format(
+            date=values["date"], time=values["time"], place=place, rebook_url=values["rebook_url"]
+        )
+
+    text = german(_SMS_PLACE_LENGTH)
     language = customer_language(_language_of(appointment.case.customer))
     if language and language != "de":
-        both = f"{text}\n{_sms_translated_line(appointment, language)}"
-        if sms_parts(both) <= SMS_MAX_PARTS:
-            return both
+        translated = _sms_translated_line(appointment, language)
+        # A non-GSM script makes every part shorter: the place is cut shorter first (the letter
+        # has it in full), the translated line is left out only when even that is too long.
+        for place_length in (_SMS_PLACE_LENGTH, _SMS_PLACE_LENGTH_WITH_TRANSLATION):
+            both = f"{german(place_length)}\n{translated}"
+            if sms_parts(both) <= SMS_MAX_PARTS:
+                return both
     return text
 
 
@@ -328,7 +351,9 @@ def _send_one(reminder_id: int, now: dt.datetime) -> str | None:
         if reminder is None:
             return None
         appointment = (
-            Appointment.objects.select_related("case__customer__household", "staff")
+            Appointment.objects.select_related(
+                "case__customer__household", "case__team__jobcenter", "staff"
+            )
             .filter(pk=reminder.appointment_id)
             .first()
         )
@@ -346,6 +371,10 @@ def _send_one(reminder_id: int, now: dt.datetime) -> str | None:
             reminder.status = ReminderStatus.SENT
             reminder.sent_at = timezone.now()
             reminder.error = ""
+        except SmsGatewayMissingError as error:
+            # Not a failure to retry or chase: there is nothing to send it through.
+            reminder.status = ReminderStatus.NOT_SENT
+            reminder.error = str(error)[:2000]
         except Exception as error:  # noqa: BLE001 - any gateway or mail failure is recorded
             logger.warning("Reminder %s (%s) failed: %s", reminder.pk, reminder.channel, error)
             reminder.status = ReminderStatus.FAILED

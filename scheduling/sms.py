@@ -1,8 +1,10 @@
 """Sending SMS through a pluggable backend (setting SMS_BACKEND, env DJANGO_SMS_BACKEND).
 
-- `LogSmsBackend` (the default): writes the message to the log instead of sending it. Right for
-  the demo, development and tests; in production it means "no SMS gateway configured": every SMS
-  is logged at WARNING level so the gap shows in the logs (`manage.py check --deploy` stays clean).
+- `LogSmsBackend` (the default outside production): writes the message to the log instead of
+  sending it and reports that it did not deliver (SmsGatewayMissingError), so a reminder is
+  recorded as "not sent: no SMS gateway", never as sent. Right for the demo, development and tests.
+  Production requires DJANGO_SMS_BACKEND to be set: a gateway, or "off" (`sms_enabled()` is then
+  false and no SMS reminder is made at all).
 - `HttpSmsBackend`: POSTs JSON {"to", "text", "sender"} to SMS_GATEWAY_URL with the bearer token
   SMS_GATEWAY_TOKEN; any answer other than 2xx, a timeout or a refused connection raises
   SmsDeliveryError (with the HTTP status where there was one).
@@ -33,6 +35,15 @@ class SmsDeliveryError(Exception):
 
 class InvalidPhoneNumberError(SmsDeliveryError):
     """The number cannot be an SMS recipient (letters, too short, too long)."""
+
+
+class SmsGatewayMissingError(SmsDeliveryError):
+    """No gateway is configured: the SMS was written to the log and reached nobody."""
+
+
+def sms_enabled() -> bool:
+    """Whether SMS go out at all (DJANGO_SMS_BACKEND is not "off")."""
+    return settings.SMS_BACKEND.strip().lower() != "off"
 
 
 _SEPARATORS = re.compile(r"[\s\-/().]")
@@ -72,7 +83,8 @@ class SmsBackend:
 
 
 class LogSmsBackend(SmsBackend):
-    """No gateway: the SMS goes to the log (INFO in the demo, WARNING elsewhere)."""
+    """No gateway: the SMS goes to the log (INFO in the demo, WARNING elsewhere) and the caller
+    learns that it was not delivered."""
 
     def send(self, *, to: str, text: str) -> None:
         level = logging.INFO if getattr(settings, "DEMO_MODE", False) else logging.WARNING
@@ -82,6 +94,7 @@ class LogSmsBackend(SmsBackend):
             _masked(to),
             text,
         )
+        raise SmsGatewayMissingError("no SMS gateway configured (DJANGO_SMS_BACKEND)")
 
 
 class HttpSmsBackend(SmsBackend):
@@ -124,12 +137,15 @@ class HttpSmsBackend(SmsBackend):
 
 
 def sms_backend_get() -> SmsBackend:
+    if not sms_enabled():
+        raise SmsGatewayMissingError("SMS are switched off (DJANGO_SMS_BACKEND=off)")
     return import_string(settings.SMS_BACKEND)()
 
 
 def sms_send(*, to: str, text: str) -> str:
     """Normalise the number and hand the SMS to the configured backend; returns the number used.
-    Raises SmsDeliveryError (InvalidPhoneNumberError for a number that cannot be one)."""
+    Raises SmsDeliveryError (InvalidPhoneNumberError for a number that cannot be one,
+    SmsGatewayMissingError when no gateway took it)."""
     number = phone_normalise(to)
     sms_backend_get().send(to=number, text=text[:MAX_SMS_LENGTH])
     return number

@@ -11,10 +11,18 @@ to.
 Checked three times: when the address is saved (`url_check`), before each request of a fetch,
 including every redirect (`guarded_session`), and on the connected socket itself, so a DNS answer
 that changes between the check and the connection (DNS rebinding) cannot lead elsewhere.
+
+A guarded session also has a total deadline (`deadline_seconds`): connect and read timeouts only
+bound each socket operation, so a server sending one byte per second would keep a fetch busy for
+hours. At the deadline every connection of the session is shut down, whatever it is doing (the
+handshake, the headers, the body), and the request raises FetchDeadlineExceededError.
 """
 
+import contextlib
 import ipaddress
 import socket
+import threading
+import time
 from urllib.parse import urlsplit
 
 import requests
@@ -161,18 +169,85 @@ def _peer_check(host: str, sock: socket.socket) -> None:
         raise UrlRefusedError(_refused_message(host, str(address)))
 
 
-class _GuardedHTTPConnection(HTTPConnection):
+# A network error this close to the deadline counts as the deadline (timeouts are cut to it).
+DEADLINE_MARGIN_SECONDS = 0.25
+
+
+class FetchDeadlineExceededError(Exception):
+    """The fetch did not finish within the session's total deadline."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"The fetch took longer than {seconds:g} s and was stopped.")
+
+
+class FetchDeadline:
+    """One total deadline for all requests of a session, enforced by a timer thread.
+
+    Every socket the session opens is registered (as a duplicate of its descriptor: TLS takes the
+    original over). When the time is up the timer shuts them all down, which ends any read or
+    write blocked on them at once; the adapter then raises FetchDeadlineExceededError instead of
+    passing on a cut-off answer as if it were complete.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends_at = time.monotonic() + seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._timer = threading.Timer(seconds, self.expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self) -> float:
+        return max(0.0, self.ends_at - time.monotonic())
+
+    def check(self) -> None:
+        if self.expired or self.remaining() <= 0:
+            raise FetchDeadlineExceededError(self.seconds)
+
+    def register(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self.expired:
+                sock.close()
+                raise FetchDeadlineExceededError(self.seconds)
+            self._sockets.append(sock.dup())
+
+    def expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):  # closed meanwhile
+                    sock.shutdown(socket.SHUT_RDWR)  # the connection itself, not just this fd
+
+    def close(self) -> None:
+        self._timer.cancel()
+        if threading.current_thread() is not self._timer:
+            self._timer.join(timeout=1)
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+
+class _GuardedConnectionMixin:
+    fetch_deadline: FetchDeadline | None = None
+
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
         _peer_check(self.host, sock)
+        if self.fetch_deadline is not None:
+            self.fetch_deadline.register(sock)
         return sock
 
 
-class _GuardedHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _peer_check(self.host, sock)
-        return sock
+class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+    pass
 
 
 class _GuardedHTTPPool(HTTPConnectionPool):
@@ -183,50 +258,110 @@ class _GuardedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _GuardedHTTPSConnection
 
 
+def _pool_classes(deadline: FetchDeadline | None) -> dict[str, type]:
+    """Pool classes whose connections register with `deadline` (one set per session)."""
+    if deadline is None:
+        return {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+    http_conn = type("_DeadlineHTTPConnection", (_GuardedHTTPConnection,), {})
+    https_conn = type("_DeadlineHTTPSConnection", (_GuardedHTTPSConnection,), {})
+    http_conn.fetch_deadline = https_conn.fetch_deadline = deadline
+    return {
+        "http": type("_DeadlineHTTPPool", (_GuardedHTTPPool,), {"ConnectionCls": http_conn}),
+        "https": type("_DeadlineHTTPSPool", (_GuardedHTTPSPool,), {"ConnectionCls": https_conn}),
+    }
+
+
 class ResponseTooBigError(Exception):
     """The server sent more than the session's `max_bytes`."""
 
 
 class GuardedAdapter(HTTPAdapter):
-    """Checks every request it sends (requests sends each redirect through it too), and reads at
-    most `max_bytes` of a response body (a hostile server cannot fill the worker's memory)."""
+    """Checks every request it sends (requests sends each redirect through it too), reads at
+    most `max_bytes` of a response body (a hostile server cannot fill the worker's memory), and
+    keeps to the session's total `deadline`. `last_status` is the HTTP status of the last answer
+    (to explain a failure in words)."""
 
-    def __init__(self, *, max_bytes: int | None = None, **kwargs) -> None:
+    def __init__(
+        self, *, max_bytes: int | None = None, deadline: FetchDeadline | None = None, **kwargs
+    ) -> None:
         self.max_bytes = max_bytes
+        self.deadline = deadline
+        self.last_status: int | None = None
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)
         # Direct connections only; a proxy configured by the administrator is trusted as such.
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _GuardedHTTPPool,
-            "https": _GuardedHTTPSPool,
-        }
+        self.poolmanager.pool_classes_by_scheme = _pool_classes(self.deadline)
 
-    def send(self, request, stream=False, **kwargs):
+    def _timeout(self, timeout):
+        """The caller's connect/read timeouts, each at most the time left before the deadline."""
+        if self.deadline is None:
+            return timeout
+        left = max(self.deadline.remaining(), 0.001)
+        if timeout is None:
+            return (left, left)
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        return tuple(left if value is None else min(value, left) for value in (connect, read))
+
+    def send(self, request, stream=False, timeout=None, **kwargs):
         url_check(request.url)
-        response = super().send(request, stream=True, **kwargs)
-        if stream or self.max_bytes is None:
-            return response
-        chunks, size = [], 0
-        for chunk in response.iter_content(chunk_size=64 * 1024):
-            size += len(chunk)
-            if size > self.max_bytes:
-                response.close()
-                raise ResponseTooBigError(request.url)
-            chunks.append(chunk)
+        if self.deadline is not None:
+            self.deadline.check()
+        try:
+            response = super().send(request, stream=True, timeout=self._timeout(timeout), **kwargs)
+            self.last_status = response.status_code
+            if stream or self.max_bytes is None:
+                return response
+            chunks, size = [], 0
+            for chunk in response.iter_content(chunk_size=64 * 1024):
+                size += len(chunk)
+                if size > self.max_bytes:
+                    response.close()
+                    raise ResponseTooBigError(request.url)
+                chunks.append(chunk)
+        except (OSError, requests.RequestException) as error:
+            # A connection shut down at the deadline surfaces as any network error, and a timeout
+            # cut to the time left ends a moment before it: say why.
+            if self.deadline is not None and (
+                self.deadline.expired or self.deadline.remaining() < DEADLINE_MARGIN_SECONDS
+            ):
+                raise FetchDeadlineExceededError(self.deadline.seconds) from error
+            raise
+        if self.deadline is not None and self.deadline.expired:
+            # The shutdown may look like the normal end of the body: never pass it on as complete.
+            raise FetchDeadlineExceededError(self.deadline.seconds)
         # What Response.content does, with the limit above.
         response._content = b"".join(chunks)
         response._content_consumed = True
         return response
 
+    def close(self) -> None:
+        super().close()
+        if self.deadline is not None:
+            self.deadline.close()
 
-def guarded_session(*, max_redirects: int = 3, max_bytes: int | None = None) -> requests.Session:
+
+def guarded_session(
+    *,
+    max_redirects: int = 3,
+    max_bytes: int | None = None,
+    deadline_seconds: float | None = None,
+) -> requests.Session:
     """A requests session that refuses addresses url_check refuses, on every hop (at most
-    `max_redirects` of them), and response bodies over `max_bytes` unless read as a stream."""
+    `max_redirects` of them), response bodies over `max_bytes` unless read as a stream, and
+    anything still running `deadline_seconds` after the session was made (connections are shut
+    down then: FetchDeadlineExceededError). Close the session when done (it stops the timer)."""
     session = requests.Session()
     session.max_redirects = max_redirects
-    adapter = GuardedAdapter(max_bytes=max_bytes, max_retries=0)
+    deadline = FetchDeadline(deadline_seconds) if deadline_seconds else None
+    adapter = GuardedAdapter(max_bytes=max_bytes, deadline=deadline, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def session_last_status(session: requests.Session) -> int | None:
+    """The HTTP status of the last answer the guarded session received (None: none yet)."""
+    adapter = session.get_adapter("https://")
+    return adapter.last_status if isinstance(adapter, GuardedAdapter) else None

@@ -31,6 +31,7 @@ from cases.forms import INPUT_CLASS, SELECT_CLASS, KernFormMixin
 from jobcenter.exceptions import ApplicationError
 from organisation.models import Role
 from scheduling.models import GROUP_SESSION_CHANNELS, GroupSession, GroupSessionStatus
+from scheduling.selectors import MAX_DAYS_AHEAD, date_beyond_reach
 from scheduling.services_group_sessions import (
     MAX_REASON_LENGTH,
     GroupSessionPermissionError,
@@ -154,6 +155,13 @@ class GroupSessionForm(KernFormMixin, forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        day = data.get("day")
+        if day is not None and date_beyond_reach(day):
+            self.add_error(
+                "day",
+                _("A group session can be set up at most %(days)s days ahead.")
+                % {"days": MAX_DAYS_AHEAD},
+            )
         start, end = data.get("start_time"), data.get("end_time")
         if start and end and end <= start:
             self.add_error("end_time", _("A group session must end after it starts."))

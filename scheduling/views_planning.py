@@ -3,10 +3,14 @@
 Thin views over scheduling.services_planning (the API calls the same services). Runs are read
 through `planning_run_get_for_user` (own team only, else 404). The run page polls its progress
 partial while the run computes (htmx; a plain reload link without JavaScript) and reloads the
-page once it is done. Single invitations are approved or rejected in place: the items partial
-comes back with the outcome or the error message (400 / 403 / 409).
+page once it is done. Once invitations are approved it polls their sending the same way ("n of m
+sent") until none is waiting. Single invitations are approved or rejected in place: the items
+partial comes back with the outcome or the error message (400 / 403 / 409). Rejecting may name a
+date before which the case is not invited again; the hold shows on the case page, where
+`contact_agreement_hold_lift_view` lifts it.
 """
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -15,12 +19,17 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import AuditAction, AuditChannel
 from audit.services import AuditContext, audit_record_many
+from cases.models import Channel
+from cases.selectors import case_get_for_user
 from jobcenter.exceptions import ApplicationError
 from organisation.models import Role, User
 from scheduling.models import (
@@ -29,17 +38,20 @@ from scheduling.models import (
     PlanningRun,
     PlanningRunStatus,
 )
+from scheduling.selectors import MAX_DAYS_AHEAD
+from scheduling.services_agreements import contact_agreement_hold_lift
 from scheduling.services_planning import (
     ITEM_FILTER_ALL,
     ITEM_FILTER_FALLBACK,
+    ITEM_FILTER_LEFT_OUT,
     ITEM_FILTER_PENDING,
     ITEM_FILTER_REJECTED,
     ITEM_FILTER_UNPLACED,
     ITEM_FILTERS,
     planning_item_approve,
     planning_item_get_for_user,
+    planning_item_reason_text,
     planning_item_reject,
-    planning_reason_label,
     planning_run_approve,
     planning_run_discard,
     planning_run_get_for_user,
@@ -47,6 +59,7 @@ from scheduling.services_planning import (
     planning_run_item_query,
     planning_run_list_for_user,
     planning_run_request,
+    planning_run_sending,
 )
 
 LIST_TEMPLATE = "scheduling/planning_list.html"
@@ -142,11 +155,16 @@ def _chart(run: PlanningRun) -> dict | None:
     }
 
 
-def _item_rows(items) -> list[dict]:
+def _channel_label(value: str) -> str:
+    return str(dict(Channel.choices).get(value, value))
+
+
+def _item_rows(items, run: PlanningRun) -> list[dict]:
     return [
         {
             "item": item,
-            "reason_text": planning_reason_label(item.reason) if item.reason else "",
+            "reason_text": planning_item_reason_text(item, run),
+            "channel_label": _channel_label(item.proposed_channel),
             "pending": item.decision == PlanningDecision.PENDING
             and item.outcome == PlanningOutcome.PLACED
             and item.appointment is not None
@@ -163,6 +181,7 @@ def _item_filter_labels() -> dict[str, str]:
         ITEM_FILTER_FALLBACK: _("With a colleague instead of the own caseworker"),
         ITEM_FILTER_PENDING: _("Awaiting decision"),
         ITEM_FILTER_REJECTED: _("Rejected"),
+        ITEM_FILTER_LEFT_OUT: _("Left out at approval"),
     }
 
 
@@ -212,9 +231,13 @@ def _detail_context(request: HttpRequest, run: PlanningRun, params=None, **extra
             detail={"view": "planning_run", "run_id": run.pk},
         )
     metrics = run.metrics or {}
+    today = timezone.localdate()
     return {
         "run": run,
-        "rows": _item_rows(items),
+        "rows": _item_rows(items, run),
+        "sending": planning_run_sending(run=run),
+        "hold_min": (today + dt.timedelta(days=1)).isoformat(),
+        "hold_max": (today + dt.timedelta(days=MAX_DAYS_AHEAD)).isoformat(),
         "page": page,
         "page_range": page_range,
         "item_filter": item_filter,
@@ -251,39 +274,53 @@ def planning_detail_view(request: HttpRequest, run_id: int) -> HttpResponse:
             response["HX-Refresh"] = "true"  # done: show the whole page with its results
             return response
         return _render_detail(request, {"run": run}, fragment="planning-progress")
+    if request.htmx and request.GET.get("fragment") == "sending":
+        context = {"run": run, "sending": planning_run_sending(run=run)}
+        return _render_detail(request, context, fragment="planning-sending")
     # Filter and page links (hx-get) replace only the invitations; a boosted or history
     # request gets the whole page.
     fragment = None if request.htmx.boosted else "planning-items"
     return _render_detail(request, _detail_context(request, run), fragment=fragment)
 
 
-def _decide_run(request: HttpRequest, run_id: int, service, done: str) -> HttpResponse:
+def _decide_run(request: HttpRequest, run_id: int, service, done) -> HttpResponse:
+    """`done(run)` gives the success message."""
     _require_team_member(request)
     run = planning_run_get_for_user(user=request.user, run_id=run_id)
     try:
-        service(ctx=_ctx(request), run_id=run.pk)
+        decided = service(ctx=_ctx(request), run_id=run.pk)
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, done)
+        messages.success(request, done(decided))
     return redirect("scheduling:planning_detail", run_id=run.pk)
+
+
+def _approved_message(run: PlanningRun) -> str:
+    left_out = len(getattr(run, "left_out", []))
+    if not left_out:
+        return _("The run is approved; the invitations are being sent.")
+    return ngettext(
+        "The run is approved; the invitations are being sent. %(count)s invitation no longer "
+        "fitted the calendar and was left out (filter “Left out at approval”).",
+        "The run is approved; the invitations are being sent. %(count)s invitations no longer "
+        "fitted the calendar and were left out (filter “Left out at approval”).",
+        left_out,
+    ) % {"count": left_out}
 
 
 @login_required
 @require_POST
 def planning_run_approve_view(request: HttpRequest, run_id: int) -> HttpResponse:
-    return _decide_run(
-        request,
-        run_id,
-        planning_run_approve,
-        _("The run is approved; the invitations are being sent."),
-    )
+    return _decide_run(request, run_id, planning_run_approve, _approved_message)
 
 
 @login_required
 @require_POST
 def planning_run_discard_view(request: HttpRequest, run_id: int) -> HttpResponse:
-    return _decide_run(request, run_id, planning_run_discard, _("The run is discarded."))
+    return _decide_run(
+        request, run_id, planning_run_discard, lambda _run: _("The run is discarded.")
+    )
 
 
 def _page_number(params) -> int:
@@ -331,16 +368,77 @@ def planning_item_approve_view(request: HttpRequest, item_id: int) -> HttpRespon
     return _decide_item(request, item_id, decide)
 
 
+def _hold_until(value: str) -> dt.date | None:
+    """The optional date of the reject form (YYYY-MM-DD, as a date input sends it)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ApplicationError(
+            _("Please enter the date as day, month and year, e.g. 2027-01-15.")
+        ) from None
+
+
 @login_required
 @require_POST
 def planning_item_reject_view(request: HttpRequest, item_id: int) -> HttpResponse:
     def decide(item) -> str:
+        hold_until = _hold_until(request.POST.get("hold_until", ""))
         planning_item_reject(
-            ctx=_ctx(request), item_id=item.pk, reason=request.POST.get("reason", "")
+            ctx=_ctx(request),
+            item_id=item.pk,
+            reason=request.POST.get("reason", ""),
+            hold_until=hold_until,
         )
-        return _("The invitation is rejected.")
+        if hold_until is None:
+            return _(
+                "The invitation is rejected. The case is not invited again until someone lifts "
+                "the hold on the case page or changes its contact agreement."
+            )
+        return _("The invitation is rejected. The case is not invited again before %(date)s.") % {
+            "date": date_format(hold_until, "SHORT_DATE_FORMAT")
+        }
 
     return _decide_item(request, item_id, decide)
+
+
+# --- the hold on a case (shown in the contact agreement card of the case page) ---------------------
+
+
+@login_required
+@require_POST
+def contact_agreement_hold_lift_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Lift the hold of a rejected invitation: the case is invited again from the next run. The
+    card comes back for htmx; a plain POST is redirected to the case page (303)."""
+    from scheduling.views_appointments import CARD, CARD_ID, appointments_card_context
+
+    if not getattr(request.user, "reads_cases", False):
+        raise Http404(_("There is nothing at this address."))
+    case = case_get_for_user(user=request.user, case_id=case_id)
+    error, message, status = "", "", 200
+    try:
+        contact_agreement_hold_lift(ctx=_ctx(request), case_id=case.pk)
+    except ApplicationError as exc:
+        error, status = exc.message, exc.status_code
+    else:
+        message = _("The hold is lifted: the case is invited again from the next planning run.")
+    if request.htmx:
+        context = {
+            **appointments_card_context(request, case, error=error, message=message),
+            "appt_oob": True,
+        }
+        response = render(request, CARD, context, status=status)
+        patch_vary_headers(response, ("HX-Request",))
+        return response
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, message)
+    response = redirect(reverse("cases:case_detail", args=[case.pk]) + f"#{CARD_ID}")
+    response.status_code = 303
+    return response
 
 
 urlpatterns = [
@@ -366,5 +464,10 @@ urlpatterns = [
         "planning/items/<int:item_id>/reject/",
         planning_item_reject_view,
         name="planning_item_reject",
+    ),
+    path(
+        "cases/<int:case_id>/contact-agreement/hold/lift/",
+        contact_agreement_hold_lift_view,
+        name="contact_agreement_hold_lift",
     ),
 ]

@@ -8,7 +8,9 @@ signature holds) and gets its page in the customer's language; a tampered one ge
 links to every customer language. Every text on these pages, and every message the rebooking
 services return, is a "customer"-context message (scheduling/languages.py).
 A broken or expired link gives a page that says how to reach the jobcenter (400 / 410); a slot
-taken a moment ago shows the page again with a message and fresh alternatives (409).
+taken a moment ago (or any well-formed time the rules do not offer now) shows the page again with
+a message and fresh alternatives (409); a slot value that is no key of ours at all (malformed,
+negative, out of range) the same with "please choose one of the times offered" (400).
 The customer can also confirm the appointment of the invitation ("Termin bestätigen", POST with
 action=confirm): sent → confirmed; confirming again changes nothing.
 """
@@ -100,6 +102,7 @@ def _page(
     status: int = 200,
     error: str = "",
     reason: str = "",
+    phone: str = "",
     confirmed_now: bool = False,
 ) -> HttpResponse:
     refusal = rebooking_refusal(appointment=appointment, policy=RebookingPolicy.load())
@@ -118,6 +121,7 @@ def _page(
             "refusal": refusal,
             "error": error,
             "reason": reason,
+            "phone": phone,
             "max_reason_length": MAX_REASON_LENGTH,
             "can_confirm": appointment.status == AppointmentStatus.SENT,
             "is_confirmed": appointment.status == AppointmentStatus.CONFIRMED,
@@ -165,8 +169,9 @@ def _respond(
         )
     if request.POST.get("action") == "callback":
         reason = request.POST.get("reason", "")
+        phone = request.POST.get("phone", "")[:100]
         try:
-            rebooking_callback(token=token, reason=reason, ip_address=ip_address)
+            rebooking_callback(token=token, reason=reason, phone=phone, ip_address=ip_address)
         except RebookingLinkError:
             raise
         except ApplicationError as error:
@@ -178,6 +183,7 @@ def _respond(
                 status=400,
                 error=error.message,
                 reason=reason,
+                phone=phone,
             )
         return render(
             request,
@@ -194,9 +200,14 @@ def _respond(
             status=400,
             error=pgettext("customer", "Please choose one of the times offered."),
         )
-    staff_id, start = chosen
     try:
-        moved = rebooking_choose(token=token, start=start, staff_id=staff_id, ip_address=ip_address)
+        moved = rebooking_choose(
+            token=token,
+            start=chosen.start,
+            staff_id=chosen.staff_id,
+            group_session_id=chosen.group_session_id,
+            ip_address=ip_address,
+        )
     except RebookingLinkError:
         raise
     except ConflictError as error:

@@ -45,6 +45,9 @@ def test_with_redis_url_tasks_go_to_the_broker():
         "'scheduling-planning-runs': {'task': "
         "'scheduling.tasks.scheduling_planning_runs_periodic', "
         "'schedule': <crontab: 15 3 * * * (m/h/dM/MY/d)>}, "
+        "'scheduling-invitations-send-unsent': {'task': "
+        "'scheduling.tasks.scheduling_invitations_send_unsent', "
+        "'schedule': <crontab: */10 * * * * (m/h/dM/MY/d)>}, "
         "'scheduling-reminders-send': {'task': 'scheduling.tasks.scheduling_reminders_send', "
         "'schedule': <crontab: */5 * * * * (m/h/dM/MY/d)>}} False",
     ]

@@ -111,6 +111,8 @@ def test_the_environment_comes_from_env_not_from_the_file(services):
         assert env["DJANGO_SECRET_KEY"].startswith("${DJANGO_SECRET_KEY:?"), name
         assert env["DJANGO_ALLOWED_HOSTS"].startswith("${DJANGO_ALLOWED_HOSTS:?"), name
         assert env["EMAIL_URL"].startswith("${EMAIL_URL:?"), name
+        assert env["DJANGO_SITE_URL"].startswith("${DJANGO_SITE_URL:?"), name
+        assert env["DJANGO_SMS_BACKEND"].startswith("${DJANGO_SMS_BACKEND:?"), name
         assert env["DATABASE_URL"] == (
             "postgres://jobcenter:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}"
             "@db:5432/jobcenter"
@@ -121,7 +123,15 @@ def test_the_environment_comes_from_env_not_from_the_file(services):
 
 def test_env_example_documents_every_required_variable():
     text = (ROOT / ".env.example").read_text()
-    for variable in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "POSTGRES_PASSWORD", "EMAIL_URL"):
+    required = (
+        "DJANGO_SECRET_KEY",
+        "DJANGO_ALLOWED_HOSTS",
+        "POSTGRES_PASSWORD",
+        "EMAIL_URL",
+        "DJANGO_SITE_URL",
+        "DJANGO_SMS_BACKEND",
+    )
+    for variable in required:
         assert re.search(rf"^{variable}=$|^{variable}=\S", text, re.MULTILINE), variable
     # No secret values in the example: the secret lines are empty.
     for variable in ("DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "EMAIL_URL"):
@@ -149,6 +159,10 @@ def test_dockerfile_builds_a_slim_non_root_image(dockerfile, services):
 def test_dockerfile_collects_static_files_without_a_real_secret(dockerfile):
     collect = next(line for line in dockerfile if "collectstatic --noinput" in line)
     assert collect.startswith("RUN DJANGO_SECRET_KEY=build-time-collectstatic-only")
+    # Every variable the production settings require, or the build stops there.
+    for variable in PRODUCTION_ENV:
+        if variable != "DJANGO_SETTINGS_MODULE":
+            assert f"{variable}=" in collect, variable
     env_lines = " ".join(line for line in dockerfile if line.startswith("ENV "))
     assert "SECRET" not in env_lines
     assert "DJANGO_SETTINGS_MODULE=jobcenter.settings.production" in env_lines

@@ -34,6 +34,8 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
     "REDIS_URL": "redis://127.0.0.1:6379/14",
     "EMAIL_URL": "smtp+tls://mailer:mail-password@mail.example.de:587",
+    "DJANGO_SITE_URL": "https://termine.jobcenter.example.de",
+    "DJANGO_SMS_BACKEND": "off",
 }
 
 
@@ -95,6 +97,11 @@ def test_production_passes_check_deploy():
         ("DATABASE_URL", "sqlite:////tmp/jobcenter.sqlite3"),
         ("REDIS_URL", None),
         ("EMAIL_URL", None),
+        ("DJANGO_SITE_URL", None),
+        ("DJANGO_SITE_URL", "http://termine.jobcenter.example.de"),  # links customers open: https
+        ("DJANGO_SITE_URL", "/scheduling"),
+        ("DJANGO_SITE_URL", "termine.jobcenter.example.de"),
+        ("DJANGO_SMS_BACKEND", None),
     ],
 )
 def test_production_refuses_to_start_without(variable, value):
@@ -219,3 +226,23 @@ def test_no_static_files_warning_without_collectstatic(settings_module):
     assert result.returncode == 0, result.stderr
     assert "No directory at" not in result.stderr
     assert result.stdout.strip() == "200"
+
+
+@pytest.mark.parametrize("value", ["/relative", "termine.example.de", "ftp://termine.example.de"])
+def test_a_site_url_that_is_not_absolute_stops_every_start(value):
+    env = clean_env(DJANGO_SETTINGS_MODULE="jobcenter.settings.demo", DJANGO_SITE_URL=value)
+
+    result = run_manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_SITE_URL must be the absolute" in result.stderr
+
+
+def test_the_site_url_keeps_a_path_prefix_and_drops_the_trailing_slash():
+    result = run_python(
+        "from django.conf import settings; print(settings.SITE_URL, settings.SMS_BACKEND)",
+        production_env(DJANGO_SITE_URL="https://www.jobcenter.example.de/termine/"),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["https://www.jobcenter.example.de/termine", "off"]

@@ -214,6 +214,9 @@ class CaseListApi(APIView):
             help_text="Only cases with this due item: review_due (goal review date reached), "
             "steps_overdue (an open step of the current agreed plan is past its date), "
             "profiling_overdue (in profiling longer than the configured days), "
+            "suggestion_pending (an AI suggestion awaits a person's decision), "
+            "missed_appointment (a missed appointment awaits the caseworker's review), "
+            "callback_requested (the customer asked for a call-back, not handled yet), "
             "notes_incomplete (a note is flagged incomplete), any (one of these).",
         )
 
@@ -228,10 +231,14 @@ class CaseListApi(APIView):
                 "steps_overdue": serializers.BooleanField(source="due_steps_overdue"),
                 "oldest_overdue_step": serializers.DateField(allow_null=True),
                 "profiling_overdue": serializers.BooleanField(source="due_profiling_overdue"),
+                "suggestion_pending": serializers.BooleanField(source="due_suggestion_pending"),
+                "missed_appointment": serializers.BooleanField(source="due_missed_appointment"),
+                "callback_requested": serializers.BooleanField(source="due_callback_requested"),
                 "notes_incomplete": serializers.BooleanField(source="due_notes_incomplete"),
                 "urgency": serializers.IntegerField(
-                    help_text="0 goal review due or steps overdue, 1 profiling taking long, "
-                    "2 only incomplete notes, 3 nothing due. The list is ordered by it."
+                    help_text="0 goal review due or steps overdue, 1 profiling taking long, an "
+                    "AI suggestion to decide, a missed appointment to review or a call-back "
+                    "requested, 2 only incomplete notes, 3 nothing due. The list is ordered by it."
                 ),
             },
         )

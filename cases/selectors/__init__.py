@@ -70,6 +70,8 @@ class Due:
     decision (Case.suggestion_pending, kept by profiling.services.suggestions).
     MISSED: a missed appointment waits for the caseworker's review: good reason, hearing, or no
     further action (Case.missed_appointment_pending, kept by scheduling.services_appointments).
+    CALLBACK: the customer asked for a call-back through their rebooking link and nobody has
+    handled it yet (an open scheduling.CallbackRequest of the case).
     NOTES: a case note is flagged incomplete.
     ANY: at least one of them.
     """
@@ -79,9 +81,10 @@ class Due:
     PROFILING = "profiling_overdue"
     SUGGESTION = "suggestion_pending"
     MISSED = "missed_appointment"
+    CALLBACK = "callback_requested"
     NOTES = "notes_incomplete"
     ANY = "any"
-    CATEGORIES = (REVIEW, STEPS, PROFILING, SUGGESTION, MISSED, NOTES)
+    CATEGORIES = (REVIEW, STEPS, PROFILING, SUGGESTION, MISSED, CALLBACK, NOTES)
     CHOICES = (*CATEGORIES, ANY)
 
 
@@ -106,14 +109,18 @@ def case_annotate_due(qs, *, today: date | None = None):
     """Add what is due to each case, in the same query (Exists/Subquery, no query per row).
 
     Annotations: due_review_due, due_steps_overdue, due_profiling_overdue,
-    due_suggestion_pending, due_missed_appointment, due_notes_incomplete (booleans), oldest_overdue_step (date or None),
+    due_suggestion_pending, due_missed_appointment, due_callback_requested, due_notes_incomplete
+    (booleans), oldest_overdue_step (date or None),
     urgency (0 most urgent .. 3 nothing due) and due_since (the date the most urgent item fell
     due, for ordering within a rank).
 
     Urgency ranks: 0 goal review due or steps overdue (commitments to the customer, ordered by how
     long they have been due), 1 profiling taking too long (ordered by how long), an AI
-    suggestion to decide or a missed appointment to review, 2 only incomplete notes, 3 nothing due.
+    suggestion to decide, a missed appointment to review or a call-back requested, 2 only
+    incomplete notes, 3 nothing due.
     """
+    from scheduling.models import CallbackRequest  # scheduling builds on cases, not the reverse
+
     today = today or timezone.localdate()
     # Read, not get_or_create: a GET writes nothing, and the query count stays the same.
     policy = CasePolicy.objects.filter(pk=1).first() or CasePolicy()
@@ -138,6 +145,7 @@ def case_annotate_due(qs, *, today: date | None = None):
         due_profiling_overdue=ExpressionWrapper(profiling_overdue, output_field=BooleanField()),
         due_suggestion_pending=ExpressionWrapper(suggestion_pending, output_field=BooleanField()),
         due_missed_appointment=ExpressionWrapper(missed_appointment, output_field=BooleanField()),
+        due_callback_requested=Exists(CallbackRequest.objects.open().filter(case=OuterRef("pk"))),
         due_notes_incomplete=Exists(
             CaseNote.objects.filter(case=OuterRef("pk"), is_incomplete=True)
         ),
@@ -147,6 +155,7 @@ def case_annotate_due(qs, *, today: date | None = None):
         urgency=DbCase(
             When(urgent, then=Value(0)),
             When(profiling_overdue | suggestion_pending | missed_appointment, then=Value(1)),
+            When(due_callback_requested=True, then=Value(1)),
             When(due_notes_incomplete=True, then=Value(2)),
             default=Value(3),
             output_field=IntegerField(),

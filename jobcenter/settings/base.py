@@ -3,6 +3,7 @@
 import ipaddress
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -84,6 +85,22 @@ def env_email(name: str, default: str) -> dict:
         ) from None
     # Unset parts stay at Django's defaults instead of becoming None.
     return {key: value for key, value in config.items() if value not in (None, "")}
+
+
+def env_site_url(name: str, default: str, *, https: bool = False) -> str:
+    """Read the absolute address of the site (https://termine.example.de, optionally with a path
+    prefix), without a trailing slash. Empty, relative or with a query: a clear message."""
+    raw = env.str(name, default=default).strip()
+    schemes = ("https",) if https else ("http", "https")
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or not parts.hostname or parts.query or parts.fragment:
+        example = "https://termine.jobcenter.example.de"
+        raise ImproperlyConfigured(
+            f"{name} must be the absolute {' or '.join(schemes)}:// address customers reach this "
+            f"installation at, such as {example} (the links in letters, e-mails and SMS start "
+            f"with it); got {raw!r}."
+        )
+    return raw.rstrip("/")
 
 
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
@@ -240,14 +257,18 @@ MEDIA_ROOT = BASE_DIR / "var" / "media"
 vars().update(env_email("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="jobcenter@localhost")
 # The address customers reach this installation at, e.g. https://termine.jobcenter-musterstadt.de:
-# it makes the rebooking links in invitation letters and e-mails absolute. Empty: relative paths.
-SITE_URL = env.str("DJANGO_SITE_URL", default="").rstrip("/")
+# every link in a letter, e-mail or SMS starts with it (never a relative one). Production requires
+# it (https); `manage.py demo` sets it from --addr; elsewhere runserver's default address.
+SITE_URL = env_site_url("DJANGO_SITE_URL", default="http://127.0.0.1:8000")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # SMS reminders (issue 5): a dotted path to a scheduling.sms.SmsBackend. The default writes each SMS
-# to the log (demo, development; in production a WARNING per SMS says no gateway is configured).
-# scheduling.sms.HttpSmsBackend POSTs JSON {"to", "text", "sender"} to the gateway with a bearer token.
-SMS_BACKEND = env.str("DJANGO_SMS_BACKEND", default="scheduling.sms.LogSmsBackend")
+# to the log and reports it as not delivered (demo, development: the reminder is recorded as "not
+# sent: no SMS gateway"). scheduling.sms.HttpSmsBackend POSTs JSON {"to", "text", "sender"} to the
+# gateway with a bearer token. "off": no SMS reminders are made at all. Production requires the
+# variable to be set (jobcenter/settings/production.py).
+SMS_BACKEND_OFF = "off"
+SMS_BACKEND = env.str("DJANGO_SMS_BACKEND", default="scheduling.sms.LogSmsBackend").strip()
 SMS_GATEWAY_URL = env.str("DJANGO_SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env.str("DJANGO_SMS_GATEWAY_TOKEN", default="")
 SMS_SENDER = env.str("DJANGO_SMS_SENDER", default="Jobcenter")
@@ -258,6 +279,11 @@ if SMS_GATEWAY_URL and not SMS_GATEWAY_URL.startswith(("https://", "http://")):
 # Staff calendars (scheduling/urlguard.py): when set, the ONLY hosts the worker fetches CalDAV and
 # ICS feeds from; unset, any host except loopback, link-local, multicast and reserved addresses.
 CALENDAR_ALLOWED_HOSTS = env_calendar_hosts("DJANGO_CALENDAR_ALLOWED_HOSTS")
+# The most the whole fetch of one calendar source (a CalDAV account, an ICS feed) may take, however
+# slowly the server sends: connections still open then are cut and the sync reports a timeout.
+CALENDAR_FETCH_DEADLINE_SECONDS = env_int("DJANGO_CALENDAR_FETCH_DEADLINE_SECONDS", 20)
+if not 1 <= CALENDAR_FETCH_DEADLINE_SECONDS <= 600:
+    raise ImproperlyConfigured("DJANGO_CALENDAR_FETCH_DEADLINE_SECONDS must be from 1 to 600.")
 # Stored credentials (the CalDAV password) are encrypted with a key derived from this, else from
 # SECRET_KEY (scheduling/credentials.py); the fallbacks (and SECRET_KEY_FALLBACKS) still decrypt.
 CREDENTIALS_KEY = env.str("DJANGO_CREDENTIALS_KEY", default="")
@@ -301,6 +327,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "scheduling-planning-runs": {
         "task": "scheduling.tasks.scheduling_planning_runs_periodic",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # Approved invitations whose sending task was lost (a worker killed mid-batch) go out again.
+    "scheduling-invitations-send-unsent": {
+        "task": "scheduling.tasks.scheduling_invitations_send_unsent",
+        "schedule": crontab(minute="*/10"),
     },
     # Reminders are rows; this sends the ones that are due (each exactly once).
     "scheduling-reminders-send": {

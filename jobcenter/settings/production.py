@@ -3,7 +3,16 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REDIS_URL, SMS_BACKEND, SMS_GATEWAY_URL, env, env_bool, env_int
+from .base import (
+    DATABASES,
+    REDIS_URL,
+    SMS_BACKEND_OFF,
+    SMS_GATEWAY_URL,
+    env,
+    env_bool,
+    env_int,
+    env_site_url,
+)
 
 DEBUG = False
 DEMO_MODE = False
@@ -38,7 +47,17 @@ if not env.str("EMAIL_URL", default=""):
     raise ImproperlyConfigured(
         "EMAIL_URL must name the mail relay in production (smtp+tls://user:password@host:587)."
     )
-# An HTTP SMS gateway needs its address (without a gateway, SMS reminders go to the log).
+# Customers open the links in letters, e-mails and SMS from outside: they must be absolute, https.
+SITE_URL = env_site_url("DJANGO_SITE_URL", default="", https=True)
+# SMS reminders are an explicit choice: a gateway, or "off". Never the log backend by default,
+# which would make every SMS reminder look planned while none reaches anyone.
+SMS_BACKEND = env.str("DJANGO_SMS_BACKEND", default="").strip()
+if not SMS_BACKEND:
+    raise ImproperlyConfigured(
+        "DJANGO_SMS_BACKEND must say how SMS reminders go out in production: "
+        "scheduling.sms.HttpSmsBackend (your gateway, with DJANGO_SMS_GATEWAY_URL), the dotted "
+        f"path of another scheduling.sms.SmsBackend, or {SMS_BACKEND_OFF} (no SMS reminders)."
+    )
 if SMS_BACKEND == "scheduling.sms.HttpSmsBackend" and not SMS_GATEWAY_URL:
     raise ImproperlyConfigured(
         "DJANGO_SMS_GATEWAY_URL must be set when DJANGO_SMS_BACKEND is scheduling.sms.HttpSmsBackend."

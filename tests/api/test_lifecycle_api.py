@@ -230,6 +230,9 @@ def test_list_due_filter_and_flags(caseworker_client, team):
         "steps_overdue": False,
         "oldest_overdue_step": None,
         "profiling_overdue": False,
+        "suggestion_pending": False,
+        "missed_appointment": False,
+        "callback_requested": False,
         "notes_incomplete": False,
         "urgency": 0,
     }

@@ -504,6 +504,7 @@ def test_due_counts_per_category(client, team_lead, due_cases):
         "profiling_overdue": 1,
         "suggestion_pending": 0,
         "missed_appointment": 0,
+        "callback_requested": 0,
         "notes_incomplete": 1,
         "any": 4,
     }

@@ -155,3 +155,12 @@ def test_the_agreement_is_what_the_planner_and_the_card_read(caseworker, case, a
     due = case_next_due(case=case)
     assert due.due == dt.date(2026, 12, 2)
     assert (due.window_start, due.window_end) == (dt.date(2026, 11, 30), dt.date(2026, 12, 7))
+
+
+@pytest.mark.parametrize("next_due", [dt.date(9999, 12, 31), dt.date(2028, 11, 24)])
+def test_a_next_due_date_too_far_ahead_is_refused(caseworker, case, at_now, next_due):
+    with pytest.raises(ApplicationError) as caught:
+        update(caseworker, case, next_due=next_due)
+    assert list(caught.value.extra["fields"]) == ["next_due"]
+    assert not ContactAgreement.objects.filter(case=case).exists()
+    update(caseworker, case, next_due=dt.date(2028, 11, 22))  # two years ahead is fine

@@ -6,6 +6,7 @@ import types
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from audit.models import AuditEvent
 from audit.services import AuditContext
@@ -26,6 +27,7 @@ from scheduling.services_appointments import (
     appointment_confirm_by_customer,
     appointment_outcome_set,
     appointment_rebook,
+    invitation_proof,
     missed_review_decide,
     rebooking_alternatives,
     rebooking_choose,
@@ -34,6 +36,7 @@ from scheduling.services_appointments import (
 )
 from tests.cases.factories import CaseFactory
 from tests.scheduling.conftest import NOW
+from tests.scheduling.factories_deliveries import record_delivery
 from tests.scheduling.test_appointments import local, make_appointment, make_staff
 
 
@@ -239,6 +242,7 @@ def test_deciding_clears_the_flag_when_no_review_is_left(caseworker, team_lead, 
     case.refresh_from_db()
     assert case.missed_appointment_pending is True  # the second one is still open
     other = MissedAppointmentReview.objects.get(appointment=second)
+    record_delivery(second, at=local(18, 10))  # the invitation a hearing rests on
     decided = missed_review_decide(
         ctx=ctx(team_lead),
         review_id=other.pk,
@@ -439,3 +443,66 @@ def test_a_letter_sent_while_the_e_mail_failed_counts_as_invited(
     with django_capture_on_commit_callbacks(execute=True):
         appointment_cancel(ctx=ctx(caseworker), appointment_id=appointment.pk, reason="Umzug")
     assert calls["send"] == [appointment.pk, appointment.pk]
+
+
+# --- a hearing needs a recorded invitation (§ 32 SGB II) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "recorded",
+    [
+        {},  # nothing recorded at all
+        {"status": DeliveryStatus.FAILED, "error": "SMTP 550"},  # tried, never arrived
+        {"sequence": 0},  # the invitation of an earlier time only (the appointment moved since)
+    ],
+)
+def test_no_hearing_without_a_recorded_invitation_of_the_missed_version(
+    caseworker, past, review, recorded
+):
+    past.sequence = 1
+    past.save(update_fields=["sequence"])
+    if recorded:
+        record_delivery(past, at=local(18, 10), channel=InvitationChannel.EMAIL, **recorded)
+    with translation.override("en"), pytest.raises(ApplicationError) as refused:
+        missed_review_decide(
+            ctx=ctx(caseworker),
+            review_id=review.pk,
+            outcome=MissedReviewOutcome.HEARING,
+            note="Anhörung",
+        )
+    assert set(refused.value.extra["fields"]) == {"outcome"}
+    assert "§ 32 SGB II" in refused.value.message
+    review.refresh_from_db()
+    assert review.is_open
+    assert not AuditEvent.objects.filter(object_type="missed_appointment_review").exists()
+    # Good reason and no further action stay possible.
+    decided = missed_review_decide(
+        ctx=ctx(caseworker),
+        review_id=review.pk,
+        outcome=MissedReviewOutcome.NO_ACTION,
+        note="Keine ordnungsgemäße Einladung",
+    )
+    assert decided.outcome == MissedReviewOutcome.NO_ACTION
+
+
+def test_a_hearing_with_the_invitation_of_the_missed_version_is_recorded(caseworker, past, review):
+    record_delivery(past, at=local(18, 10))
+    decided = missed_review_decide(
+        ctx=ctx(caseworker),
+        review_id=review.pk,
+        outcome=MissedReviewOutcome.HEARING,
+        note="Anhörung schriftlich eingeleitet",
+    )
+    assert decided.outcome == MissedReviewOutcome.HEARING
+    assert AuditEvent.objects.filter(
+        object_type="missed_appointment_review", detail__outcome="hearing"
+    ).exists()
+
+
+def test_invitation_proof_lists_the_sent_deliveries_of_the_version(past):
+    past.sequence = 1
+    past.save(update_fields=["sequence"])
+    record_delivery(past, at=local(17, 10), sequence=0)
+    letter = record_delivery(past, at=local(18, 10))
+    record_delivery(past, at=local(18, 10), channel=InvitationChannel.EMAIL, status="failed")
+    assert [delivery.pk for delivery in invitation_proof(past)] == [letter.pk]

@@ -82,6 +82,7 @@ def ics_file(*events: tuple[dt.datetime, dt.datetime], name: str = "k.ics") -> S
         ("post", "/api/v1/calendar/feed-token/"),
         ("post", "/api/v1/calendar/sync/"),
         ("post", "/api/v1/calendar/upload/"),
+        ("delete", "/api/v1/calendar/upload/"),
         ("get", OWN_ABSENCES),
         ("post", OWN_ABSENCES),
         ("delete", "/api/v1/calendar/absences/1/"),
@@ -560,6 +561,7 @@ def test_own_absences_are_recorded_listed_and_removed(caseworker):
     assert dt.datetime.fromisoformat(absence["start"]) == dt.datetime(
         2026, 11, 29, 23, tzinfo=dt.UTC
     )
+    assert absence.pop("appointments_to_move") == []
     listed = client.get(OWN_ABSENCES).json()
     assert listed["count"] == 1
     assert listed["results"] == [absence]
@@ -722,3 +724,182 @@ def test_a_bad_window_is_a_400(caseworker, team_lead, query):
 
     assert response.status_code == 400
     assert set(response.json()) == {"message", "extra"}
+
+
+# --- sync with a worker, removing uploads, addresses --------------------------------------------
+
+
+def test_sync_now_with_a_worker_is_a_202_and_the_calendar_says_it_waits(
+    caseworker, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    sent = []
+    monkeypatch.setattr(
+        "scheduling.tasks.scheduling_calendar_sync.delay", lambda user_id: sent.append(user_id)
+    )
+    consenting_calendar(caseworker, ics_url="https://example.org/a.ics")
+    client = token_client(caseworker)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/calendar/sync/")
+
+    assert response.status_code == 202
+    data = response.json()
+    assert (data["sync_pending"], data["busy_times_read"], data["counts"]) == (True, 0, {})
+    assert sent == [caseworker.pk]
+    assert client.get(CALENDAR).json()["sync_pending"] is True
+    row = audit_rows(object_type="staff_calendar", actor=caseworker).get()
+    assert row.detail == {"user_id": caseworker.pk, "sync": "queued"}
+
+
+def test_sync_now_without_a_worker_answers_with_the_result_and_is_audited(caseworker):
+    from tests.scheduling.conftest import free_port
+
+    consenting_calendar(caseworker, ics_url=f"http://127.0.0.1:{free_port()}/a.ics")
+
+    response = token_client(caseworker).post("/api/v1/calendar/sync/")
+
+    assert response.status_code == 400
+    assert "refused the connection" in response.json()["extra"]["errors"]["ics"]
+    assert "HTTPConnectionPool" not in response.json()["message"]
+    row = audit_rows(object_type="staff_calendar", actor=caseworker).get()
+    assert row.detail == {"user_id": caseworker.pk, "sync": "in_request"}
+
+
+def test_uploaded_busy_times_are_removed_and_the_others_stay(caseworker):
+    consenting_calendar(caseworker)
+    for source in (BusySource.UPLOAD, BusySource.CALDAV):
+        BusyTime.objects.create(
+            user=caseworker,
+            start=TUESDAY_9,
+            end=TUESDAY_9 + dt.timedelta(hours=1),
+            source=source,
+            synced_at=NOW,
+        )
+
+    response = token_client(caseworker).delete("/api/v1/calendar/upload/")
+
+    assert response.status_code == 200
+    assert response.json() == {"busy_times_deleted": 1}
+    assert list(BusyTime.objects.values_list("source", flat=True)) == ["caldav"]
+    row = audit_rows(object_type="staff_calendar", action="delete").get()
+    assert row.detail == {"user_id": caseworker.pk, "upload_busy_times_deleted": 1}
+
+
+def test_removing_uploads_touches_only_the_callers_own(caseworker, team_lead):
+    consenting_calendar(caseworker)
+    BusyTime.objects.create(
+        user=caseworker,
+        start=TUESDAY_9,
+        end=TUESDAY_9 + dt.timedelta(hours=1),
+        source=BusySource.UPLOAD,
+        synced_at=NOW,
+    )
+
+    response = token_client(team_lead).delete("/api/v1/calendar/upload/")
+
+    assert response.json() == {"busy_times_deleted": 0}
+    assert BusyTime.objects.count() == 1
+
+
+def test_clearing_the_feed_address_deletes_its_busy_times(caseworker):
+    consenting_calendar(caseworker, ics_url="https://example.org/a.ics")
+    BusyTime.objects.create(
+        user=caseworker,
+        start=TUESDAY_9,
+        end=TUESDAY_9 + dt.timedelta(hours=1),
+        source=BusySource.ICS,
+        synced_at=NOW,
+    )
+
+    response = token_client(caseworker).patch(CALENDAR, {"ics_url": ""}, format="json")
+
+    assert response.status_code == 200
+    assert not BusyTime.objects.exists()
+    row = audit_rows(object_type="staff_calendar").get()
+    assert row.detail["busy_times_deleted"] == {"ics": 1}
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "stored"),
+    [
+        ({"ics_url": "webcal://example.org/a.ics"}, None, "https://example.org/a.ics"),
+        ({"caldav_url": "ftp://dav.example.org/", "caldav_username": "anna"}, "caldav_url", ""),
+        ({"ics_url": "http://exa mple.org/a b.ics"}, "ics_url", ""),
+    ],
+)
+def test_addresses_through_the_api_as_through_the_page(caseworker, body, field, stored):
+    response = token_client(caseworker).patch(CALENDAR, body, format="json")
+
+    if field is None:
+        assert response.status_code == 200
+        assert response.json()["ics_url"] == stored
+    else:
+        assert response.status_code == 400
+        assert field in response.json()["extra"]["fields"]
+        assert "Gib " not in response.content.decode()
+        assert not StaffCalendar.objects.filter(user=caseworker).exclude(**{field: ""}).exists()
+
+
+# --- absences: range, overlaps, appointments inside --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("0001-01-01T00:00", "0001-01-02T00:00"),
+        ("0001-01-01T00:00:00+01:00", "0001-01-02T00:00:00+01:00"),
+        ("9999-12-30T00:00", "9999-12-31T00:00"),
+    ],
+)
+def test_an_absence_far_out_of_range_is_a_400_not_a_crash(caseworker, start, end):
+    response = token_client(caseworker).post(
+        OWN_ABSENCES, {"kind": "sick", "start": start, "end": end}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"message", "extra"}
+    assert not Absence.objects.exists()
+
+
+def test_an_overlapping_absence_is_a_400_naming_the_existing_one(caseworker, team_lead):
+    first = token_client(caseworker).post(OWN_ABSENCES, VACATION, format="json").json()
+
+    response = token_client(team_lead).post(
+        staff_absences(caseworker),
+        {"kind": "sick", "start": "2026-12-01T00:00:00+01:00", "end": "2026-12-02T00:00:00+01:00"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    body = response.json()
+    assert "overlaps one already recorded: Vacation" in body["message"]
+    assert body["extra"]["overlaps"] == first["id"]
+
+
+def test_an_absence_over_booked_appointments_lists_them_to_be_moved(caseworker, team_lead, team):
+    from scheduling.models import AppointmentStatus
+    from tests.cases.factories import CaseFactory
+    from tests.scheduling.factories_planning import make_appointment
+
+    case = CaseFactory(team=team, caseworker=caseworker)
+    appointment = make_appointment(
+        case,
+        caseworker,
+        dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC),
+        status=AppointmentStatus.CONFIRMED,
+    )
+
+    response = token_client(team_lead).post(staff_absences(caseworker), VACATION, format="json")
+
+    assert response.status_code == 201
+    [listed] = response.json()["appointments_to_move"]
+    assert (listed["id"], listed["case_id"], listed["status"]) == (
+        appointment.pk,
+        case.pk,
+        "confirmed",
+    )
+    assert listed["customer_number"] == case.customer.customer_number
+    assert listed["case_url"].endswith(f"/cases/{case.pk}/")
+    own = token_client(caseworker).get(CALENDAR).json()
+    assert [item["id"] for item in own["appointments_to_move"]] == [appointment.pk]

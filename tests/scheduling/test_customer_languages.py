@@ -239,7 +239,7 @@ def test_the_page_of_an_arabic_customer_is_right_to_left(rebook_page):
     assert '<html lang="ar" dir="rtl">' in html
     assert response["Content-Language"] == "ar"
     assert "اختاروا وقتًا آخر" in html
-    assert html.count('type="radio" name="slot"') == 10
+    assert html.count('type="radio" name="slot"') == 15
     # The caseworker's German purpose is marked German for screen readers.
     assert '<dd class="kern-description-list-item__value" lang="de">' in html
 
@@ -405,7 +405,8 @@ def test_the_invitation_carries_german_and_the_customers_language(
 
     letter = _pdf_text(result.letter_pdf)
     assert "Rechtsfolgenbelehrung" in letter
-    translated = _pdf_text(result.letter_pdf, page=-1)
+    # The translation: everything after the note that only the German text is binding.
+    translated = letter.split("verbindlich ist allein der deutsche Text")[-1]
     assert heading in translated
     assert binding in translated
     assert "Rechtsfolgenbelehrung" not in translated
@@ -483,8 +484,11 @@ def test_the_sms_has_the_german_line_and_one_translated_line_within_the_limit(
 ):
     settings.SITE_URL = "https://termine.jobcenter-musterstadt.de"
     appointment, _ctx = invited
-    Appointment.objects.filter(pk=appointment.pk).update(location=LONG_PLACE)
-    appointment.refresh_from_db()
+    # A large installation's ids (seven digits, a moved appointment): the longest link.
+    Appointment.objects.filter(pk=appointment.pk).update(
+        id=9_999_999, location=LONG_PLACE, sequence=12
+    )
+    appointment = Appointment.objects.get(pk=9_999_999)
     _set_language(appointment, language)
     text = reminder_sms_text(appointment=appointment)
     german, translated = text.split("\n")
@@ -498,8 +502,8 @@ def test_the_sms_has_the_german_line_and_one_translated_line_within_the_limit(
         assert translated.startswith(
             pgettext(
                 "customer",
-                "Reminder of your jobcenter appointment on %(date)s at %(time)s. To cancel or "
-                "move it, use the link above.",
+                "Reminder of your jobcenter appointment on %(date)s at %(time)s. To move it or ask "
+                "for a call-back, use the link above.",
             ).split("%")[0]
         )
 

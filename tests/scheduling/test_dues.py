@@ -120,3 +120,27 @@ def test_administrative_customers_may_go_to_group_sessions_and_keep_only_appoint
     assert due.agreement.allow_group_session
     assert due.agreement.channels == ("in_person",)  # letter and digital are no appointments
     assert due.agreement.cadence_days == 91
+
+
+def test_a_due_date_beyond_the_horizon_is_left_to_a_later_run(team, staff):
+    """Acceptance run 5: due 06.01.2027, window 01.01.–13.01., horizon until 02.01.: listed as
+    not placed in every run. The window starting inside the horizon is not enough."""
+    edge = potential_case(team, staff)
+    ContactAgreement.objects.create(case=edge, next_due=dt.date(2026, 12, 2))  # window from 27.11.
+    inside = potential_case(team, staff)
+    ContactAgreement.objects.create(case=inside, next_due=dt.date(2026, 11, 27))
+
+    dues = case_dues_list(team_id=team.pk, today=TODAY, until=dt.date(2026, 11, 28))
+
+    assert [due.case_id for due in dues] == [inside.pk]
+    # Once its due date is inside the horizon, the whole window counts again.
+    later = case_dues_list(team_id=team.pk, today=TODAY, until=dt.date(2026, 12, 2))
+    assert {due.case_id for due in later} == {inside.pk, edge.pk}
+
+
+def test_a_due_date_saved_far_in_the_future_breaks_nothing(team, staff):
+    case = potential_case(team, staff)
+    ContactAgreement.objects.create(case=case, next_due=dt.date(9999, 12, 31))
+
+    assert case_next_due(case=case, today=TODAY) is None
+    assert case_dues_list(team_id=team.pk, today=TODAY, until=dt.date.max) == []

@@ -195,6 +195,94 @@ def test_a_template_with_an_unknown_placeholder_or_without_a_legal_notice_is_ref
     assert InvitationTemplate.objects.filter(language="de").count() == 1
 
 
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ("{name!r:>1000000000} {rebook_url}", "{name!r:>1000000000}"),
+        ("Guten Tag {name:>40}", "{name:>40}"),
+        ("Guten Tag {name!s}", "{name!s}"),
+        ("{name.__class__}", "{name.__class__}"),
+        ("{name[0]}", "{name[0]}"),
+        ("{0} {}", "{0}"),
+        ("{ name }", "{ name }"),
+        ("Termin {datum}", "{datum}"),
+        ("Bitte { mitbringen", "{"),
+        ("Bitte } mitbringen", "}"),
+    ],
+)
+def test_a_placeholder_other_than_a_plain_name_is_refused_naming_it(db, ctx, body, named):
+    from django.core.exceptions import ValidationError
+
+    legal = InvitationTemplate.objects.get(language="de", version=1).legal_notice
+    with pytest.raises(ValidationError) as error:
+        invitation_template_publish(
+            ctx=ctx, language="de", subject="Einladung", body=body, legal_notice=legal
+        )
+    assert list(error.value.message_dict) == ["body"]
+    assert f"“{named}”" in " ".join(error.value.message_dict["body"]) or named in " ".join(
+        error.value.message_dict["body"]
+    )
+    assert InvitationTemplate.objects.filter(language="de").count() == 1
+    assert not AuditEvent.objects.filter(object_type="invitation_template").exists()
+
+
+def test_double_braces_write_a_brace(appointment, ctx):
+    legal = InvitationTemplate.objects.get(language="de", version=1).legal_notice
+    invitation_template_publish(
+        ctx=ctx,
+        language="de",
+        subject="Einladung {{intern}}",
+        body="Guten Tag {name}, {{ bitte Ausweis mitbringen }}",
+        legal_notice=legal,
+    )
+    rendered = invitation_render(appointment=appointment)
+    assert rendered["subject"] == "Einladung {intern}"
+    assert rendered["body"] == "Guten Tag Jana Schulz, { bitte Ausweis mitbringen }"
+    assert AuditEvent.objects.get(object_type="invitation_template").detail == {
+        "language": "de",
+        "version": 2,
+    }
+
+
+def test_a_stored_template_with_a_format_spec_is_copied_not_executed(appointment):
+    # A row saved before templates were checked: the renderer cannot do more than copy it.
+    InvitationTemplate.objects.create(
+        version=2,
+        language="de",
+        subject="{name!r:>1000000000}",
+        body="{name!r:>1000000000} {name.__class__} {name} {rebook_url}",
+        legal_notice="Rechtsfolgenbelehrung {name:>99999999}",
+        valid_from=dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
+    )
+
+    rendered = invitation_render(appointment=appointment)
+
+    assert rendered["version"] == 2
+    assert rendered["subject"] == "{name!r:>1000000000}"
+    assert rendered["body"].startswith("{name!r:>1000000000} {name.__class__} Jana Schulz http")
+    assert rendered["legal_notice"] == "Rechtsfolgenbelehrung {name:>99999999}"
+    assert len(rendered["body"]) < 500
+
+
+@pytest.mark.parametrize("language", ["xx", "de-DE", "ti", ""])
+def test_a_template_language_must_be_german_or_a_customer_language(db, ctx, language):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises((ValidationError, ApplicationError)):
+        invitation_template_publish(
+            ctx=ctx, language=language, subject="S", body="{name}", legal_notice="Hinweis"
+        )
+    assert not InvitationTemplate.objects.filter(language=language.lower()).exists()
+    assert not AuditEvent.objects.filter(object_type="invitation_template").exists()
+
+
+def test_a_customer_language_is_accepted_in_any_case(db, ctx):
+    template = invitation_template_publish(
+        ctx=ctx, language=" UK ", subject="S", body="{name}", legal_notice="Hinweis"
+    )
+    assert template.language == "uk"
+
+
 def test_render_fills_every_placeholder(appointment):
     rendered = invitation_render(appointment=appointment)
     assert rendered["language"] == "de"
@@ -212,9 +300,9 @@ def test_render_fills_every_placeholder(appointment):
         assert expected in body
     assert "{" not in body
     url = rendered["values"]["rebook_url"]
-    assert url.startswith("/scheduling/rebook/")
+    assert url.startswith("http://127.0.0.1:8000/scheduling/rebook/")  # settings.SITE_URL
     assert url in body
-    token = url.removeprefix("/scheduling/rebook/").rstrip("/")
+    token = url.removeprefix("http://127.0.0.1:8000/scheduling/rebook/").rstrip("/")
     assert rebooking_token_read(token) == appointment
 
 
@@ -531,8 +619,10 @@ def test_cyrillic_turkish_and_arabic_translations_are_drawn(appointment, ctx, la
 
 
 def test_a_script_the_fonts_cannot_draw_falls_back_to_german_with_a_notice(
-    appointment, ctx, caplog
+    appointment, ctx, caplog, settings
 ):
+    # An installation that writes to its customers in Tigrinya too (the letter fonts cannot).
+    settings.CUSTOMER_LANGUAGES = (*settings.CUSTOMER_LANGUAGES, "ti")
     _customer_language(appointment, "ti")
     invitation_template_publish(
         ctx=ctx, language="ti", subject="{date}", body="ሰላም {name}", legal_notice="ሕጊ"
@@ -681,3 +771,60 @@ def test_cancelling_a_sent_appointment_sends_the_cancellation_after_commit(
     assert str(event["UID"]) == appointment.uid
     assert int(event["SEQUENCE"]) == 1
     assert invitation_send_if_due(appointment_id=appointment.pk) == "skipped"
+
+
+# --- the sweep for invitations whose sending was lost ---------------------------------------------
+
+
+def _another_approved(appointment, start) -> Appointment:
+    """An approved appointment of another customer with the same caseworker at `start`."""
+    case = CaseFactory(team=appointment.case.team, caseworker=appointment.staff)
+    case.customer.email = f"customer{case.pk}@example.org"
+    case.customer.save()
+    return Appointment.objects.create(
+        case=case,
+        staff=appointment.staff,
+        start=start,
+        end=start + dt.timedelta(minutes=30),
+        channel="in_person",
+        location="Jobcenter Mitte, Raum 2.14",
+        purpose=PURPOSE,
+        status=AppointmentStatus.APPROVED,
+    )
+
+
+def test_an_approved_invitation_whose_task_was_lost_is_sent_by_the_sweep_once(
+    appointment, settings
+):
+    from scheduling.tasks import scheduling_invitations_send_unsent
+
+    now = dt.datetime(2026, 11, 25, 8, tzinfo=dt.UTC)
+    long_ago = now - dt.timedelta(hours=1)
+    just_now = now - dt.timedelta(minutes=2)
+    # Approved an hour ago, never sent: lost. Another approved a moment ago: its task may still run.
+    recent = _another_approved(appointment, START + dt.timedelta(hours=1))
+    # One whose e-mail was refused: a person sees it on the case page; the sweep leaves it.
+    refused = _another_approved(appointment, START + dt.timedelta(hours=2))
+    settings.EMAIL_BACKEND = f"{__name__}.FailingBackend"
+    assert invitation_send_if_due(appointment_id=refused.pk) == "failed"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    Appointment.objects.filter(pk__in=[appointment.pk, refused.pk]).update(updated_at=long_ago)
+    Appointment.objects.filter(pk=recent.pk).update(updated_at=just_now)
+
+    with time_machine.travel(now, tick=False):
+        assert scheduling_invitations_send_unsent.delay().get() == 1
+        assert scheduling_invitations_send_unsent.delay().get() == 0
+
+    assert [message.to for message in mail.outbox] == [["jana.schulz@example.org"]]
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.SENT
+    assert Appointment.objects.get(pk=recent.pk).status == AppointmentStatus.APPROVED
+
+
+def test_the_sweep_never_sends_an_invitation_for_a_time_that_has_passed(appointment):
+    from scheduling.tasks import scheduling_invitations_send_unsent
+
+    Appointment.objects.filter(pk=appointment.pk).update(updated_at=START - dt.timedelta(days=9))
+    with time_machine.travel(START + dt.timedelta(hours=1), tick=False):
+        assert scheduling_invitations_send_unsent.delay().get() == 0
+    assert mail.outbox == []

@@ -381,15 +381,22 @@ def test_a_new_run_supersedes_the_proposed_one(team, team_lead, caseworker):
 
     first.refresh_from_db()
     assert first.status == PlanningRunStatus.SUPERSEDED
-    dropped_appointment.refresh_from_db()
-    assert dropped_appointment.status == AppointmentStatus.CANCELLED
-    assert item_of(first, dropped).decision == PlanningDecision.PENDING  # decisions stay
+    # Never approved, never sent: withdrawn (deleted), not "cancelled"; the item keeps it.
+    assert not Appointment.objects.filter(pk=dropped_appointment.pk).exists()
+    dropped_item = item_of(first, dropped)
+    assert dropped_item.decision == PlanningDecision.PENDING  # decisions stay
+    assert dropped_item.appointment is None
+    assert (dropped_item.proposed_start, dropped_item.proposed_staff_id) == (
+        dropped_appointment.start,
+        dropped_appointment.staff_id,
+    )
     assert item_of(first, kept).appointment.status == AppointmentStatus.APPROVED
     # The approved one is an appointment ahead: the new run plans only the other case.
     assert set(second.items.values_list("case_id", flat=True)) == {dropped.pk}
     assert AuditEvent.objects.filter(
         object_type="appointment",
         object_id=str(dropped_appointment.pk),
+        action="delete",
         detail__why="planning_run_superseded",
     ).exists()
 
@@ -446,7 +453,7 @@ def test_approving_a_run_approves_every_pending_invitation_and_sends_after_commi
     run, cases = proposed
     ContactAgreement.objects.filter(case=cases[0]).update(next_due=TUESDAY)
     sent = []
-    monkeypatch.setattr(tasks.scheduling_invitation_send, "delay", sent.append)
+    monkeypatch.setattr(tasks.scheduling_invitations_send, "delay", sent.extend)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         run = planning_run_approve(ctx=ui(team_lead), run_id=run.pk)
@@ -507,7 +514,7 @@ def test_an_approved_run_reaches_the_customers_through_the_real_worker(
 def test_approving_twice_is_a_conflict(proposed, team_lead, monkeypatch):
     from scheduling import tasks
 
-    monkeypatch.setattr(tasks.scheduling_invitation_send, "delay", lambda _id: None)
+    monkeypatch.setattr(tasks.scheduling_invitations_send, "delay", lambda _ids: None)
     run, _cases = proposed
     planning_run_approve(ctx=ui(team_lead), run_id=run.pk)
     with pytest.raises(ConflictError) as caught:
@@ -522,7 +529,7 @@ def test_caseworker_approves_a_single_invitation_but_not_the_run(
 
     run, cases = proposed
     sent = []
-    monkeypatch.setattr(tasks.scheduling_invitation_send, "delay", sent.append)
+    monkeypatch.setattr(tasks.scheduling_invitations_send, "delay", sent.extend)
     with pytest.raises(PlanningPermissionError):
         planning_run_approve(ctx=ui(caseworker), run_id=run.pk)
     with pytest.raises(PlanningPermissionError):
@@ -548,7 +555,7 @@ def test_another_teams_caseworker_decides_nothing(proposed, other_caseworker):
         planning_item_approve(ctx=ui(other_caseworker), item_id=item_of(run, cases[0]).pk)
 
 
-def test_rejecting_needs_a_reason_and_cancels_the_appointment(proposed, caseworker):
+def test_rejecting_needs_a_reason_and_withdraws_the_proposal(proposed, caseworker):
     run, cases = proposed
     item = item_of(run, cases[0])
     with pytest.raises(ApplicationError) as caught:
@@ -561,13 +568,16 @@ def test_rejecting_needs_a_reason_and_cancels_the_appointment(proposed, casework
 
     assert item.decision == PlanningDecision.REJECTED
     assert item.decided_by == caseworker
-    assert item.appointment.status == AppointmentStatus.CANCELLED
+    assert item.appointment is None  # withdrawn: the customer never heard of it
+    assert item.proposed_start is not None
+    assert not Appointment.objects.filter(case=cases[0]).exists()
     event = AuditEvent.objects.get(object_type="appointment", detail__planning_item_id=item.pk)
+    assert event.action == "delete"
     assert event.detail["rejected"] == "Kunde ist im Krankenhaus"
     assert event.customer_id == cases[0].customer_id
 
 
-def test_discarding_cancels_pending_appointments_only(proposed, team_lead, caseworker):
+def test_discarding_withdraws_pending_proposals_only(proposed, team_lead, caseworker):
     run, cases = proposed
     approved = planning_item_approve(ctx=ui(caseworker), item_id=item_of(run, cases[0]).pk)
 
@@ -576,11 +586,14 @@ def test_discarding_cancels_pending_appointments_only(proposed, team_lead, casew
     assert run.status == PlanningRunStatus.DISCARDED
     assert run.discarded_by == team_lead
     statuses = dict(Appointment.objects.filter(planning_run=run).values_list("case_id", "status"))
-    assert statuses == {
-        cases[0].pk: AppointmentStatus.APPROVED,
-        cases[1].pk: AppointmentStatus.CANCELLED,
-        cases[2].pk: AppointmentStatus.CANCELLED,
-    }
+    assert statuses == {cases[0].pk: AppointmentStatus.APPROVED}  # the others are withdrawn
+    assert (
+        AuditEvent.objects.filter(
+            object_type="appointment", action="delete", detail__why="planning_run_discarded"
+        ).count()
+        == 2
+    )
+    assert all(item.proposed_start for item in run.items.all())
     assert approved.appointment.status == AppointmentStatus.APPROVED
     with pytest.raises(ConflictError):
         planning_item_approve(ctx=ui(caseworker), item_id=item_of(run, cases[1]).pk)
@@ -612,3 +625,53 @@ def test_runs_are_visible_to_the_own_team_only(
             planning_run_get_for_user(user=user, run_id=run.pk)
         with pytest.raises(Http404):
             planning_item_get_for_user(user=user, item_id=item_of(run, cases[0]).pk)
+
+
+def test_the_reason_says_when_only_part_of_the_window_lay_in_the_run(team, team_lead):
+    """A due inside the horizon whose window reaches beyond it: only the part inside was searched
+    (acceptance run 5 said "nobody has free time inside the window")."""
+    from django.utils.translation import gettext as _
+
+    from scheduling.services_planning import planning_item_reason_text
+
+    make_staff(team, "anna", working_hours=[])  # nobody works
+    case = due_case(team, due=dt.date(2026, 11, 27), window=(0, 5))
+
+    run = run_for(team_lead)
+
+    item = item_of(run, case)
+    assert item.window_end > run.horizon_end
+    assert item.reason == planning.REASON_NO_SLOT_IN_WINDOW
+    assert planning_item_reason_text(item, run) == " ".join(
+        [
+            planning_reason_label(planning.REASON_NO_SLOT_IN_WINDOW),
+            _(
+                "Only the part of the window up to %(end)s lies in this run; the next run looks "
+                "at the rest."
+            )
+            % {"end": "28.11.2026"},
+        ]
+    )
+    inside = due_case(team, due=TUESDAY)
+    item = item_of(run_for(team_lead), inside)
+    assert planning_item_reason_text(item) == planning_reason_label(item.reason)
+
+
+def test_a_locked_sqlite_database_is_the_conflict_of_a_second_start(team, team_lead, monkeypatch):
+    """Three parallel starts on SQLite gave HTML 500 "database is locked"; PostgreSQL queues them
+    on the team row and answers the second with 409. Both answer 409 now."""
+    from django.db import OperationalError, connection
+
+    from scheduling.services_planning import planning_run_request
+
+    def locked(**_kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services_planning, "planning_run_start", locked)
+    if connection.vendor == "sqlite":
+        with pytest.raises(ConflictError) as caught:
+            planning_run_request(ctx=ui(team_lead), team_id=team.pk)
+        assert caught.value.status_code == 409
+    else:  # not SQLite's waiting: a real database error stays one
+        with pytest.raises(OperationalError):
+            planning_run_request(ctx=ui(team_lead), team_id=team.pk)

@@ -9,7 +9,7 @@ from drf_spectacular.validation import validate_schema
 from audit.models import AuditEvent
 from audit.services import AuditContext
 from scheduling.models import (
-    AppointmentStatus,
+    Appointment,
     PlanningDecision,
     PlanningRun,
     PlanningRunStatus,
@@ -66,7 +66,7 @@ def sent(monkeypatch):
     from scheduling import tasks
 
     calls = []
-    monkeypatch.setattr(tasks.scheduling_invitation_send, "delay", calls.append)
+    monkeypatch.setattr(tasks.scheduling_invitations_send, "delay", calls.extend)
     return calls
 
 
@@ -213,9 +213,10 @@ def test_team_lead_discards_the_run(proposed, team_lead):
     response = token_client(team_lead).post(f"{RUNS}{run.pk}/discard/")
     assert response.status_code == 200
     assert response.json()["status"] == "discarded"
-    assert {i["appointment"]["status"] for i in response.json()["items"]} == {
-        AppointmentStatus.CANCELLED
-    }
+    # The proposals are withdrawn (no customer heard of them); the items keep them.
+    assert {i["appointment"] is None for i in response.json()["items"]} == {True}
+    assert all(i["proposal"]["start"] for i in response.json()["items"])
+    assert not Appointment.objects.exists()
 
 
 def test_caseworker_approves_and_rejects_single_items(
@@ -223,6 +224,7 @@ def test_caseworker_approves_and_rejects_single_items(
 ):
     run, _cases = proposed
     first, second = run.items.order_by("id")
+    proposed_staff = second.appointment.staff_id
     client = token_client(caseworker)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -243,4 +245,5 @@ def test_caseworker_approves_and_rejects_single_items(
     )
     assert rejected.status_code == 200
     assert rejected.json()["decision"] == PlanningDecision.REJECTED
-    assert rejected.json()["appointment"]["status"] == AppointmentStatus.CANCELLED
+    assert rejected.json()["appointment"] is None
+    assert rejected.json()["proposal"]["staff_id"] == proposed_staff

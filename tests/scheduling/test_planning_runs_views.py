@@ -11,7 +11,6 @@ from audit.models import AuditEvent
 from audit.services import AuditContext
 from scheduling.models import (
     Appointment,
-    AppointmentStatus,
     PlanningDecision,
     PlanningRun,
     PlanningRunStatus,
@@ -55,7 +54,7 @@ def no_sends(monkeypatch):
     from scheduling import tasks
 
     sent = []
-    monkeypatch.setattr(tasks.scheduling_invitation_send, "delay", sent.append)
+    monkeypatch.setattr(tasks.scheduling_invitations_send, "delay", sent.extend)
     return sent
 
 
@@ -230,9 +229,8 @@ def test_team_lead_discards_the_run(client, proposed, team_lead):
     login(client, team_lead).post(reverse("scheduling:planning_run_discard", args=[run.pk]))
     run.refresh_from_db()
     assert run.status == PlanningRunStatus.DISCARDED
-    assert set(Appointment.objects.values_list("status", flat=True)) == {
-        AppointmentStatus.CANCELLED
-    }
+    # Never approved, never sent: withdrawn, not "cancelled" (the customer was never told).
+    assert not Appointment.objects.exists()
 
 
 def test_caseworker_approves_one_item_with_htmx(
@@ -280,7 +278,8 @@ def test_rejecting_with_reason_without_javascript(client, proposed, caseworker):
     assert response["Location"].endswith("#planning-items")
     item.refresh_from_db()
     assert item.decision == PlanningDecision.REJECTED
-    assert item.appointment.status == AppointmentStatus.CANCELLED
+    assert item.appointment is None  # the proposal is withdrawn; the item keeps it
+    assert item.proposed_start is not None
 
 
 def test_deciding_an_item_twice_is_a_409_partial(client, proposed, caseworker, no_sends):

@@ -2,6 +2,9 @@
 
 import datetime as dt
 import threading
+import time
+from collections import Counter
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -10,6 +13,7 @@ from django.db import connection
 from audit.models import AuditEvent
 from cases.models import Channel
 from jobcenter.exceptions import ApplicationError, ConflictError
+from scheduling import services_appointments
 from scheduling.models import (
     Absence,
     AbsenceKind,
@@ -19,13 +23,16 @@ from scheduling.models import (
     BusyTime,
     CallbackRequest,
     RebookingPolicy,
+    StaffCalendar,
 )
 from scheduling.services_appointments import (
     RebookingLinkOutdatedError,
+    SlotChoice,
     rebooking_alternatives,
     rebooking_callback,
     rebooking_choose,
     rebooking_token_make,
+    slot_key_parse,
 )
 from tests.cases.factories import CaseFactory
 from tests.scheduling.conftest import NOW
@@ -62,7 +69,7 @@ def starts(slots, staff=None):
 
 
 def test_alternatives_start_with_the_same_caseworker_in_time_order(appointment, anna, bert, at_now):
-    slots = rebooking_alternatives(appointment=appointment, limit=500)
+    slots = rebooking_alternatives(appointment=appointment, limit=500, per_day=None)
     own = [slot for slot in slots if slot.staff_id == anna.pk]
     assert slots[: len(own)] == own
     assert own
@@ -73,7 +80,6 @@ def test_alternatives_start_with_the_same_caseworker_in_time_order(appointment, 
     assert min(starts(slots)) == local(24, 8)
     assert appointment.start not in starts(own)
     assert max(starts(slots)) == local(2, 15, 30, month=12)
-    assert rebooking_alternatives(appointment=appointment)[:10] == slots[:10]
 
 
 def test_alternatives_respect_working_hours_busy_times_absences_and_appointments(
@@ -92,7 +98,7 @@ def test_alternatives_respect_working_hours_busy_times_absences_and_appointments
         local(24, 13),
         status=AppointmentStatus.CANCELLED,
     )
-    own = starts(rebooking_alternatives(appointment=appointment, limit=500), anna)
+    own = starts(rebooking_alternatives(appointment=appointment, limit=500, per_day=None), anna)
     assert own[0] == local(24, 10)
     assert local(24, 11) not in own
     assert local(24, 11, 30) not in own
@@ -108,7 +114,7 @@ def test_alternatives_skip_public_holidays(team, anna):
     case = CaseFactory(team=team, caseworker=anna)
     before_christmas = make_appointment(case, anna, local(23, 9, month=12))
     with time_machine.travel(local(21, 7, month=12), tick=False):
-        own = starts(rebooking_alternatives(appointment=before_christmas, limit=500))
+        own = starts(rebooking_alternatives(appointment=before_christmas, limit=500, per_day=None))
     days = {start.astimezone(local(1, 0).tzinfo).date() for start in own}
     assert dt.date(2026, 12, 24) in days
     assert dt.date(2026, 12, 25) not in days  # Christmas Day (NW)
@@ -119,7 +125,7 @@ def test_alternatives_leave_out_colleagues_who_do_not_offer_the_channel(team, an
     case = CaseFactory(team=team, caseworker=anna)
     appointment = make_appointment(case, anna, local(25, 9))
     assert video_only.pk not in {
-        s.staff_id for s in rebooking_alternatives(appointment=appointment, limit=500)
+        s.staff_id for s in rebooking_alternatives(appointment=appointment, limit=500, per_day=None)
     }
 
 
@@ -199,7 +205,7 @@ def test_page_shows_the_appointment_and_alternatives_in_german(client, appointme
     assert "25. November 2026" in html
     assert "09:00" in html
     assert appointment.purpose in html
-    assert html.count('type="radio" name="slot"') == 10
+    assert html.count('type="radio" name="slot"') == 15
     assert "<legend" in html
     assert 'for="callback-reason"' in html
 
@@ -312,3 +318,252 @@ def test_fifty_customers_racing_for_one_slot_exactly_one_wins(team, anna):
     )
     assert in_slot.count() == 1
     assert in_slot.get().status == AppointmentStatus.CONFIRMED
+
+
+# --- the planner's rules: walk-in reserve, daily cap, spread (acceptance defect 7) ----------------
+
+
+def local_time(slot) -> dt.time:
+    return slot.start.astimezone(local(1, 0).tzinfo).time()
+
+
+def local_day(slot) -> dt.date:
+    return slot.start.astimezone(local(1, 0).tzinfo).date()
+
+
+def set_calendar(user, **fields) -> None:
+    StaffCalendar.objects.filter(user=user).update(**fields)
+
+
+def test_alternatives_are_spread_over_several_days_at_most_three_a_day(
+    appointment, anna, bert, at_now
+):
+    slots = rebooking_alternatives(appointment=appointment)
+    assert len(slots) == 15
+    per_day = Counter(local_day(slot) for slot in slots)
+    assert max(per_day.values()) == 3
+    assert len(per_day) == 5
+    # The earliest days of the window, the usual contact person first, each day spread out.
+    assert sorted(per_day) == [dt.date(2026, 11, d) for d in (24, 25, 26, 27, 30)]
+    assert all(slot.staff_id == anna.pk and slot.same_caseworker for slot in slots)
+    assert starts(slots) == sorted(starts(slots))
+    assert [local_time(s) for s in slots[:3]] == [dt.time(8), dt.time(10, 30), dt.time(13)]
+
+
+def test_colleagues_fill_the_days_the_usual_contact_person_cannot(appointment, anna, bert, at_now):
+    Absence.objects.create(
+        user=anna, start=local(24, 0), end=local(3, 0, month=12), kind=AbsenceKind.VACATION
+    )
+    slots = rebooking_alternatives(appointment=appointment)
+    assert len(slots) == 15
+    assert {slot.staff_id for slot in slots} == {bert.pk}
+    assert not any(slot.same_caseworker for slot in slots)
+
+
+def test_alternatives_keep_the_walk_in_reserve_at_the_end_of_the_day(appointment, anna, at_now):
+    set_calendar(anna, walk_in_reserve_minutes=60)
+    # On Thursday the calendar is busy from 15:00: the reserve is the last hour still free.
+    BusyTime.objects.create(
+        user=anna, start=local(26, 15), end=local(26, 16), source=BusySource.UPLOAD, synced_at=NOW
+    )
+    slots = rebooking_alternatives(appointment=appointment, limit=500, per_day=None)
+    assert slots
+    assert max(local_time(slot) for slot in slots) == dt.time(14, 30)
+    thursday = [local_time(s) for s in slots if local_day(s) == dt.date(2026, 11, 26)]
+    assert max(thursday) == dt.time(13, 30)
+    token = rebooking_token_make(appointment)
+    for start in (local(27, 15, 30), local(27, 15), local(26, 14)):
+        with pytest.raises(ConflictError):
+            rebooking_choose(token=token, start=start, staff_id=anna.pk)
+    moved = rebooking_choose(token=token, start=local(27, 14, 30), staff_id=anna.pk)
+    assert moved.start == local(27, 14, 30)
+
+
+def test_alternatives_respect_the_daily_cap_counting_the_days_appointments(
+    appointment, anna, at_now
+):
+    set_calendar(anna, daily_cap=1)
+    for hour in (10, 14):
+        make_appointment(CaseFactory(team=appointment.case.team), anna, local(24, hour))
+    slots = rebooking_alternatives(appointment=appointment, limit=500, per_day=None)
+    days = {local_day(slot) for slot in slots}
+    assert dt.date(2026, 11, 24) not in days
+    # The appointment being moved does not count against its own day.
+    assert dt.date(2026, 11, 25) in days
+    assert dt.date(2026, 11, 26) in days
+    with pytest.raises(ConflictError):
+        rebooking_choose(
+            token=rebooking_token_make(appointment), start=local(24, 8), staff_id=anna.pk
+        )
+    appointment.refresh_from_db()
+    assert appointment.start == local(25, 9)
+
+
+def test_the_daily_cap_is_scaled_by_the_part_time_share(appointment, anna, at_now):
+    set_calendar(anna, daily_cap=4, part_time_share=Decimal("0.50"))  # 2 a day
+    make_appointment(CaseFactory(team=appointment.case.team), anna, local(24, 10))
+    make_appointment(CaseFactory(team=appointment.case.team), anna, local(26, 10))
+    make_appointment(CaseFactory(team=appointment.case.team), anna, local(26, 11))
+    days = {
+        local_day(slot)
+        for slot in rebooking_alternatives(appointment=appointment, limit=500, per_day=None)
+    }
+    assert dt.date(2026, 11, 24) in days
+    assert dt.date(2026, 11, 26) not in days
+    # Cancelled appointments do not count.
+    Appointment.objects.filter(start=local(26, 11)).update(status=AppointmentStatus.CANCELLED)
+    days = {
+        local_day(slot)
+        for slot in rebooking_alternatives(appointment=appointment, limit=500, per_day=None)
+    }
+    assert dt.date(2026, 11, 26) in days
+
+
+def test_the_usual_contact_person_must_offer_the_channel(team, anna, bert, at_now):
+    case = CaseFactory(team=team, caseworker=anna)
+    video = make_appointment(case, anna, local(25, 9), channel="video")
+    make_staff(team, "carla", channels=["video"])
+    slots = rebooking_alternatives(appointment=video, limit=500, per_day=None)
+    assert slots
+    assert {slot.staff_id for slot in slots} == {
+        StaffCalendar.objects.get(user__username="carla").user_id
+    }
+
+
+def test_customer_may_choose_any_time_the_rules_offer_not_only_the_listed_ones(
+    appointment, anna, at_now
+):
+    listed = {slot.start for slot in rebooking_alternatives(appointment=appointment)}
+    assert local(24, 8, 30) not in listed
+    moved = rebooking_choose(
+        token=rebooking_token_make(appointment), start=local(24, 8, 30), staff_id=anna.pk
+    )
+    assert moved.start == local(24, 8, 30)
+
+
+# --- malformed slot keys (acceptance defect 18) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "",
+        "abc",
+        "2_99999999999999999999",
+        "2_-5",
+        "-2_1796806800",
+        "99999999999999999999_1796806800",
+        "2147483648_1796806800",
+        "0_1796806800",
+        "2_253402300799",  # 31.12.9999
+        "2_0",
+        "2_1.5",
+        "2_1796806800_3",
+        "2_\uff11\uff17\uff19\uff16\uff18\uff10\uff16\uff18\uff10\uff10",  # full-width digits
+        "g_1796806800",
+        "g99999999999_1796806800",
+        "G1_1796806800",
+    ],
+)
+def test_malformed_slot_keys_are_no_choice(key):
+    assert slot_key_parse(key) is None
+
+
+def test_slot_keys_read_back():
+    start = local(24, 10).astimezone(dt.UTC)
+    assert slot_key_parse(f"7_{int(start.timestamp())}") == SlotChoice(start=start, staff_id=7)
+    assert slot_key_parse(f"g3_{int(start.timestamp())}") == SlotChoice(
+        start=start, group_session_id=3
+    )
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["2_99999999999999999999", "2_-5", "99999999999999999999_1796806800", "2_253402300799", "x"],
+)
+def test_page_answers_a_malformed_slot_with_400_and_fresh_times(client, appointment, at_now, key):
+    token = rebooking_token_make(appointment)
+    response = client.post(f"/scheduling/rebook/{token}/", {"action": "choose", "slot": key})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="rebook-error"' in html
+    assert "Bitte wählen Sie einen der angebotenen Termine." in html
+    assert 'type="radio"' in html
+    appointment.refresh_from_db()
+    assert (appointment.start, appointment.sequence) == (local(25, 9), 0)
+
+
+def test_page_refuses_a_well_formed_slot_that_was_never_offered(client, appointment, anna, at_now):
+    set_calendar(anna, walk_in_reserve_minutes=60)
+    token = rebooking_token_make(appointment)
+    reserve = int(local(26, 15, 30).timestamp())
+    response = client.post(
+        f"/scheduling/rebook/{token}/", {"action": "choose", "slot": f"{anna.pk}_{reserve}"}
+    )
+    assert response.status_code == 409
+    appointment.refresh_from_db()
+    assert appointment.start == local(25, 9)
+
+
+# --- the refusal texts read as whole sentences (acceptance defect 25) ------------------------------
+
+
+def test_refusals_offer_the_call_back_in_one_sentence(client, appointment, at_now):
+    RebookingPolicy.objects.update_or_create(pk=1, defaults={"max_rebookings": 0})
+    html = client.get(f"/scheduling/rebook/{rebooking_token_make(appointment)}/").content.decode()
+    assert 'id="rebook-refusal"' in html
+    assert "Please ask for a call-back" not in html
+    assert "Bitte bitten" not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_customers_racing_for_the_last_place_of_a_day_under_the_cap_one_wins(
+    team, anna, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises all writes; the race needs PostgreSQL's concurrency.")
+    set_calendar(anna, daily_cap=1)
+    # Widen the window between the check and the write: without the staff row lock both
+    # customers would pass the check and the day would get two appointments.
+    checked = services_appointments._slot_is_offered
+
+    def slow_check(**kwargs):
+        offered = checked(**kwargs)
+        time.sleep(0.3)
+        return offered
+
+    monkeypatch.setattr(services_appointments, "_slot_is_offered", slow_check)
+    RebookingPolicy.load()  # made now: creating it in both threads would serialise them
+    appointments = [
+        make_appointment(CaseFactory(team=team, caseworker=anna), anna, local(day, 9))
+        for day in (25, 26, 27, 30)
+    ]
+    # Four customers, four different times on Tuesday, which has room for one appointment.
+    targets = [local(24, hour) for hour in (8, 10, 12, 14)]
+    results: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def choose(token: str, target: dt.datetime) -> None:
+        try:
+            barrier.wait(timeout=30)
+            rebooking_choose(token=token, start=target, staff_id=anna.pk)
+            results.append("won")
+        except ConflictError:
+            results.append("conflict")
+        except Exception as error:  # noqa: BLE001 - reported in the assertion below
+            results.append(repr(error))
+        finally:
+            connection.close()
+
+    with time_machine.travel(NOW, tick=False):
+        tokens = [rebooking_token_make(a) for a in appointments]
+        threads = [
+            threading.Thread(target=choose, args=pair) for pair in zip(tokens, targets, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert sorted(results) == ["conflict"] * 3 + ["won"]
+    tuesday = Appointment.objects.filter(staff=anna, start__gte=local(24, 0), end__lte=local(25, 0))
+    assert tuesday.count() == 1

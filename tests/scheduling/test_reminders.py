@@ -21,7 +21,7 @@ from scheduling.models import (
     ReminderPolicy,
     ReminderStatus,
 )
-from scheduling.services_appointments import appointment_rebook
+from scheduling.services_appointments import appointment_delivery_records, appointment_rebook
 from scheduling.services_invitations import invitation_send
 from scheduling.services_reminders import (
     reminders_cancel_for,
@@ -150,8 +150,9 @@ def test_no_reminder_before_the_invitation_went_out(appointment, customer):
 # --- sending -------------------------------------------------------------------------------------------
 
 
-def test_the_periodic_task_sends_each_reminder_once(sent, frozen, caplog):
-    caplog.set_level(logging.INFO, logger="scheduling.sms")
+def test_the_periodic_task_sends_each_reminder_once(sent, frozen, gateway, settings):
+    settings.SMS_BACKEND = "scheduling.sms.HttpSmsBackend"
+    settings.SMS_GATEWAY_URL = gateway.url
     assert reminders_send_due() == 0  # nothing due yet
     frozen.move_to(SMS_DUE + dt.timedelta(minutes=1))
 
@@ -170,10 +171,10 @@ def test_the_periodic_task_sends_each_reminder_once(sent, frozen, caplog):
     assert {r.status for r in reminders.values()} == {ReminderStatus.SENT}
     assert reminders["sms"].recipient == "+491701234567"
     assert reminders["email"].sent_at == SMS_DUE + dt.timedelta(minutes=1)
-    sms_log = [r.getMessage() for r in caplog.records if r.name == "scheduling.sms"]
-    assert len(sms_log) == 1
-    assert "02.12.2026" in sms_log[0]
-    assert "09:00 Uhr" in sms_log[0]
+    assert len(gateway.requests) == 1
+    sms = gateway.requests[0]["body"]["text"]
+    assert "02.12.2026" in sms
+    assert "09:00 Uhr" in sms
 
     audits = AuditEvent.objects.filter(object_type="reminder").order_by("id")
     assert [(a.object_id, a.customer_id, a.detail["status"]) for a in audits] == [
@@ -236,7 +237,49 @@ def test_reminders_cancel_for_cancels_the_pending_ones(sent):
     assert {r.status for r in _reminders(sent).values()} == {ReminderStatus.CANCELLED}
 
 
-def test_a_moved_appointment_cancels_the_old_reminders_and_schedules_new_ones(sent, ctx, frozen):
+def test_without_a_gateway_the_sms_reminder_is_recorded_as_not_sent(sent, frozen, caplog):
+    # The default backend writes the SMS to the log: nothing reached the customer, so the
+    # reminder is "not sent: no SMS gateway", not sent, not failed, and not counted.
+    caplog.set_level(logging.INFO, logger="scheduling.sms")
+    frozen.move_to(SMS_DUE + dt.timedelta(minutes=1))
+
+    assert reminders_send_due() == 1  # the e-mail
+
+    reminders = _reminders(sent)
+    assert reminders["email"].status == ReminderStatus.SENT
+    sms = reminders["sms"]
+    assert sms.status == ReminderStatus.NOT_SENT
+    assert sms.get_status_display() == "nicht gesendet: kein SMS-Gateway"
+    assert sms.sent_at is None
+    assert "no SMS gateway configured" in sms.error
+    sms_log = [r.getMessage() for r in caplog.records if r.name == "scheduling.sms"]
+    assert len(sms_log) == 1
+    assert "02.12.2026" in sms_log[0]
+    audit = AuditEvent.objects.get(object_type="reminder", object_id=str(sms.pk))
+    assert audit.detail["status"] == "not_sent"
+    assert audit.detail["channel"] == "sms"
+    # Never tried again.
+    assert reminders_send_due() == 0
+    assert len([r for r in caplog.records if r.name == "scheduling.sms"]) == 1
+    # Staff see it on the case's appointment card (and in the API) as not sent.
+    records = appointment_delivery_records(sent)
+    assert {(r["channel"], r["status"]) for r in records if r["kind"] == "reminder"} == {
+        ("email", "sent"),
+        ("sms", "not_sent"),
+    }
+
+
+def test_with_sms_switched_off_no_sms_reminder_is_made(appointment, customer, ctx, settings):
+    settings.SMS_BACKEND = "off"
+    invitation_send(ctx=ctx, appointment_id=appointment.pk)
+    assert set(_reminders(appointment)) == {"email"}
+
+
+def test_a_moved_appointment_cancels_the_old_reminders_and_schedules_new_ones(
+    sent, ctx, frozen, gateway, settings
+):
+    settings.SMS_BACKEND = "scheduling.sms.HttpSmsBackend"
+    settings.SMS_GATEWAY_URL = gateway.url
     new_start = START + dt.timedelta(days=1)
     moved = appointment_rebook(ctx=ctx, appointment_id=sent.pk, new_start=new_start)
     assert moved.sequence == 1

@@ -5,6 +5,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.test import override_settings
 from django.utils import translation
 
@@ -20,7 +21,9 @@ from scheduling.services import (
     CalendarConsentError,
     absence_add,
     absence_remove,
+    appointments_to_move,
     calendar_upload_ics,
+    calendar_upload_remove,
     holidays_for,
     staff_calendar_consent_set,
     staff_calendar_feed_token_regenerate,
@@ -323,6 +326,7 @@ def test_an_uploaded_outlook_free_busy_file_is_read(caseworker):
 
 
 @pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
 def test_absences_are_recorded_by_self_or_team_lead_not_by_another_team(
     caseworker, team_lead, other_caseworker
 ):
@@ -364,6 +368,7 @@ def test_absences_are_recorded_by_self_or_team_lead_not_by_another_team(
 
 
 @pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
 def test_an_absence_must_end_after_it_starts(caseworker):
     with translation.override("en"), pytest.raises(ApplicationError, match="end after it starts"):
         absence_add(ctx=ui(caseworker), user_id=caseworker.pk, start=NOW, end=NOW, kind="vacation")
@@ -460,3 +465,191 @@ def test_holidays_follow_the_jobcenter_of_the_staff_member(django_assert_max_num
         (day, day.replace(hour=8)),
         (day.replace(hour=12), day + dt.timedelta(days=1)),
     ]
+
+
+# --- removing a calendar source, removing uploads ----------------------------------------------
+
+
+def _busy(user, source, day: int) -> BusyTime:
+    start = dt.datetime(2026, 11, day, 9, tzinfo=dt.UTC)
+    return BusyTime.objects.create(
+        user=user, start=start, end=start + dt.timedelta(hours=1), source=source, synced_at=NOW
+    )
+
+
+@pytest.mark.django_db
+@override_settings(CALENDAR_ALLOWED_HOSTS=["dav.example.org", "example.org"])
+def test_clearing_an_address_deletes_the_busy_times_of_that_source_only(caseworker):
+    consenting_calendar(
+        caseworker,
+        caldav_url="https://dav.example.org/",
+        caldav_username="anna",
+        ics_url="https://example.org/a.ics",
+    )
+    _busy(caseworker, BusySource.CALDAV, 24)
+    _busy(caseworker, BusySource.ICS, 25)
+    _busy(caseworker, BusySource.ICS, 26)
+    _busy(caseworker, BusySource.UPLOAD, 27)
+
+    staff_calendar_update(ctx=ui(caseworker), user_id=caseworker.pk, data={"ics_url": ""})
+
+    assert sorted(BusyTime.objects.values_list("source", flat=True)) == ["caldav", "upload"]
+    row = AuditEvent.objects.get(object_type="staff_calendar")
+    assert row.detail == {
+        "user_id": caseworker.pk,
+        "fields": ["ics_url"],
+        "busy_times_deleted": {"ics": 2},
+    }
+
+    staff_calendar_update(
+        ctx=ui(caseworker), user_id=caseworker.pk, data={"caldav_url": "", "caldav_username": ""}
+    )
+
+    assert list(BusyTime.objects.values_list("source", flat=True)) == ["upload"]
+
+
+@pytest.mark.django_db
+@override_settings(CALENDAR_ALLOWED_HOSTS=["example.org"])
+def test_changing_other_settings_keeps_the_busy_times(caseworker):
+    consenting_calendar(caseworker, ics_url="https://example.org/a.ics")
+    _busy(caseworker, BusySource.ICS, 24)
+
+    staff_calendar_update(ctx=ui(caseworker), user_id=caseworker.pk, data={"daily_cap": 3})
+
+    assert BusyTime.objects.count() == 1
+    assert "busy_times_deleted" not in AuditEvent.objects.get().detail
+
+
+@pytest.mark.django_db
+def test_uploaded_busy_times_are_removed_by_the_staff_member_only(caseworker, team_lead):
+    consenting_calendar(caseworker)
+    _busy(caseworker, BusySource.UPLOAD, 24)
+    _busy(caseworker, BusySource.UPLOAD, 25)
+    _busy(caseworker, BusySource.ICS, 26)
+
+    with pytest.raises(CalendarAccessError):
+        calendar_upload_remove(ctx=ui(team_lead), user_id=caseworker.pk)
+    assert calendar_upload_remove(ctx=ui(caseworker), user_id=caseworker.pk) == 2
+
+    assert list(BusyTime.objects.values_list("source", flat=True)) == ["ics"]
+    row = AuditEvent.objects.get(object_type="staff_calendar")
+    assert (row.action, row.actor, row.detail) == (
+        "delete",
+        caseworker,
+        {"user_id": caseworker.pk, "upload_busy_times_deleted": 2},
+    )
+    # Nothing left to remove: no change, no audit row.
+    assert calendar_upload_remove(ctx=ui(caseworker), user_id=caseworker.pk) == 0
+    assert AuditEvent.objects.filter(object_type="staff_calendar").count() == 1
+
+
+# --- absences: range, overlaps, appointments inside ------------------------------------------
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (dt.datetime(1, 1, 1, tzinfo=BERLIN), dt.datetime(1, 1, 2, tzinfo=BERLIN)),
+        (dt.datetime(9999, 12, 30, tzinfo=BERLIN), dt.datetime(9999, 12, 31, tzinfo=BERLIN)),
+        (dt.datetime(2025, 11, 1, tzinfo=BERLIN), dt.datetime(2025, 11, 2, tzinfo=BERLIN)),
+        (dt.datetime(2028, 12, 1, tzinfo=BERLIN), dt.datetime(2028, 12, 2, tzinfo=BERLIN)),
+    ],
+    ids=["year-1", "year-9999", "over-a-year-back", "over-two-years-ahead"],
+)
+def test_an_absence_outside_the_sane_range_is_refused(caseworker, start, end):
+    with translation.override("en"), pytest.raises(ApplicationError) as error:
+        absence_add(ctx=ui(caseworker), user_id=caseworker.pk, start=start, end=end, kind="sick")
+
+    assert "Absences can be recorded from 11/23/2025 to 11/23/2028." in error.value.message
+    assert not Absence.objects.exists()
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_an_absence_a_few_weeks_back_is_recorded(caseworker):
+    start = dt.datetime(2026, 10, 5, tzinfo=BERLIN)
+
+    absence_add(
+        ctx=ui(caseworker),
+        user_id=caseworker.pk,
+        start=start,
+        end=start + dt.timedelta(days=3),
+        kind="sick",
+    )
+
+    assert Absence.objects.count() == 1
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_an_overlapping_absence_is_refused_naming_the_existing_one(caseworker, team_lead):
+    start = dt.datetime(2026, 12, 7, tzinfo=BERLIN)
+    absence_add(
+        ctx=ui(caseworker),
+        user_id=caseworker.pk,
+        start=start,
+        end=start + dt.timedelta(days=5),
+        kind="vacation",
+    )
+
+    with translation.override("en"), pytest.raises(ApplicationError) as error:
+        absence_add(
+            ctx=ui(team_lead),
+            user_id=caseworker.pk,
+            start=start + dt.timedelta(days=2),
+            end=start + dt.timedelta(days=3),
+            kind="sick",
+        )
+
+    assert error.value.message.startswith(
+        "This absence overlaps one already recorded: Vacation from 12/07/2026"
+    )
+    assert "until 12/12/2026" in error.value.message
+    assert Absence.objects.count() == 1
+    # Back to back is no overlap.
+    absence_add(
+        ctx=ui(team_lead),
+        user_id=caseworker.pk,
+        start=start + dt.timedelta(days=5),
+        end=start + dt.timedelta(days=6),
+        kind="sick",
+    )
+    assert Absence.objects.count() == 2
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_recording_an_absence_returns_the_active_appointments_inside_it(
+    caseworker, team_lead, team
+):
+    from scheduling.models import AppointmentStatus
+    from tests.cases.factories import CaseFactory
+    from tests.scheduling.factories_planning import make_appointment
+
+    case = CaseFactory(team=team, caseworker=caseworker)
+    day = dt.datetime(2026, 12, 9, tzinfo=BERLIN)
+    sent = make_appointment(case, caseworker, day.replace(hour=9), status=AppointmentStatus.SENT)
+    confirmed = make_appointment(
+        case, caseworker, day.replace(hour=11), status=AppointmentStatus.CONFIRMED
+    )
+    make_appointment(case, caseworker, day.replace(hour=13), status=AppointmentStatus.CANCELLED)
+    make_appointment(case, caseworker, day + dt.timedelta(days=1, hours=9))  # the day after
+    make_appointment(case, team_lead, day.replace(hour=9))  # someone else's
+
+    absence = absence_add(
+        ctx=ui(team_lead),
+        user_id=caseworker.pk,
+        start=day,
+        end=day + dt.timedelta(days=1),
+        kind="sick",
+    )
+
+    assert absence.appointments_to_move == [sent, confirmed]
+    # Still booked: moving them is a person's decision (and tells the customer).
+    sent.refresh_from_db()
+    assert sent.status == AppointmentStatus.SENT
+    row = AuditEvent.objects.get(object_type="absence")
+    assert row.detail["appointments_to_move"] == [sent.pk, confirmed.pk]
+    assert appointments_to_move(user_id=caseworker.pk) == [sent, confirmed]

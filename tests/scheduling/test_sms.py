@@ -14,8 +14,10 @@ from scheduling.sms import (
     InvalidPhoneNumberError,
     LogSmsBackend,
     SmsDeliveryError,
+    SmsGatewayMissingError,
     phone_normalise,
     sms_backend_get,
+    sms_enabled,
     sms_send,
 )
 from tests.test_settings import production_env, run_manage
@@ -90,11 +92,16 @@ def test_obviously_invalid_numbers_are_refused(raw):
         phone_normalise(raw)
 
 
-def test_the_log_backend_is_the_default_and_logs_a_masked_number(caplog, settings):
+def test_the_log_backend_is_the_default_logs_a_masked_number_and_reports_no_delivery(
+    caplog, settings
+):
     settings.DEMO_MODE = False
     assert isinstance(sms_backend_get(), LogSmsBackend)
-    with caplog.at_level(logging.INFO, logger="scheduling.sms"):
-        assert sms_send(to="0170 1234567", text="Hallo") == "+491701234567"
+    with (
+        caplog.at_level(logging.INFO, logger="scheduling.sms"),
+        pytest.raises(SmsGatewayMissingError, match="no SMS gateway"),
+    ):
+        sms_send(to="0170 1234567", text="Hallo")
     record = caplog.records[-1]
     assert record.levelno == logging.WARNING  # outside the demo: no gateway is worth a warning
     assert "Hallo" in record.getMessage()
@@ -148,11 +155,27 @@ def _sms_lines(result) -> list[str]:
     return [line for line in output.splitlines() if "sms" in line.lower()]
 
 
-def test_production_check_deploy_stays_clean_without_an_sms_gateway():
-    # tests/test_settings.py asserts the whole deploy check at WARNING; here: nothing about SMS.
+def test_sms_switched_off_sends_nothing_and_says_so(settings, gateway):
+    settings.SMS_BACKEND = "off"
+    settings.SMS_GATEWAY_URL = gateway.url
+    assert not sms_enabled()
+    with pytest.raises(SmsGatewayMissingError, match="switched off"):
+        sms_send(to="0170 1234567", text="Hallo")
+    assert gateway.requests == []
+
+
+def test_production_requires_an_explicit_sms_choice_and_off_passes_the_deploy_check():
+    # SMS reminders are switched off explicitly (DJANGO_SMS_BACKEND=off in production_env): the
+    # whole deploy check stays clean (tests/test_settings.py asserts it at WARNING).
     result = run_manage("check", "--deploy", env=production_env())
     assert result.returncode == 0, result.stderr
     assert _sms_lines(result) == []
+
+    env = production_env()
+    env.pop("DJANGO_SMS_BACKEND")
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_SMS_BACKEND must say how SMS reminders go out" in result.stderr
 
 
 def test_production_refuses_the_http_backend_without_its_address():

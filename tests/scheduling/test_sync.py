@@ -304,6 +304,21 @@ def test_consent_withdrawn_while_the_server_is_read_wins(caseworker, monkeypatch
     assert busy(caseworker) == []
 
 
+def test_an_address_cleared_while_it_is_read_gets_no_busy_times_back(caseworker, monkeypatch):
+    consenting_calendar(caseworker, ics_url="https://calendar.example.invalid/anna.ics")
+
+    def slow_fetch(url, start, end):
+        StaffCalendar.objects.filter(user=caseworker).update(ics_url="")
+        return [BusyInterval(TUESDAY_9, TUESDAY_9 + dt.timedelta(hours=1), "x")]
+
+    monkeypatch.setattr("scheduling.services._fetch_ics_url", slow_fetch)
+
+    result = calendar_sync(user_id=caseworker.pk, now=NOW)
+
+    assert result.counts == {"ics": 0}
+    assert busy(caseworker) == []
+
+
 # --- free/busy first, events where the server has no free/busy query --------------------------------
 
 

@@ -1,6 +1,7 @@
 """The "My calendar" page and the private feed: who may see and change what."""
 
 import datetime as dt
+from decimal import Decimal
 
 import icalendar
 import pytest
@@ -11,7 +12,14 @@ from django.urls import reverse
 from django.utils import translation
 
 from audit.models import AuditEvent
-from scheduling.models import Absence, BusySource, BusyTime, StaffCalendar
+from jobcenter.exceptions import ApplicationError
+from scheduling.models import (
+    URL_INVALID_MESSAGE,
+    Absence,
+    BusySource,
+    BusyTime,
+    StaffCalendar,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -139,6 +147,7 @@ def test_consent_is_given_and_withdrawn_on_the_page(client, caseworker):
     assert not BusyTime.objects.filter(user=caseworker).exists()
 
 
+@time_machine.travel(dt.datetime(2029, 12, 1, 9, tzinfo=dt.UTC), tick=False)
 def test_absences_are_added_and_another_staff_members_absence_is_not_found(
     client, caseworker, other_caseworker
 ):
@@ -273,3 +282,334 @@ def test_the_admin_lists_calendars_without_password_or_feed_token(client, admin_
     assert listing.status_code == detail.status_code == 200
     assert "geheim-123" not in detail.content.decode()
     assert calendar.feed_token not in detail.content.decode()
+
+
+# --- part-time share, addresses ------------------------------------------------------------------
+
+
+def test_a_part_time_share_with_a_comma_is_read_and_shown_with_one(client, caseworker):
+    client.force_login(caseworker)
+
+    response = client.post(
+        reverse("scheduling:calendar_settings_update"), {**SETTINGS, "part_time_share": "0,5"}
+    )
+
+    assert response.status_code == 302
+    assert StaffCalendar.objects.get(user=caseworker).part_time_share == Decimal("0.50")
+    html = client.get(reverse(PAGE)).content.decode()
+    assert 'name="part_time_share" value="0,50"' in html
+    assert 'inputmode="decimal"' in html
+
+
+@pytest.mark.parametrize("value", ["0", "1,5"])
+def test_a_part_time_share_out_of_range_names_the_limits_with_commas(client, caseworker, value):
+    client.force_login(caseworker)
+
+    response = client.post(
+        reverse("scheduling:calendar_settings_update"), {**SETTINGS, "part_time_share": value}
+    )
+
+    assert response.status_code == 400
+    [message] = response.context["settings_form"].errors["part_time_share"]
+    assert "0,1" in message
+    assert "1,0" in message
+    assert "0.1" not in message
+
+
+@override_settings(CALENDAR_ALLOWED_HOSTS=["kalender.example.de"])
+def test_a_webcal_feed_address_is_saved_as_https(client, caseworker):
+    client.force_login(caseworker)
+
+    response = client.post(
+        reverse("scheduling:calendar_settings_update"),
+        {**SETTINGS, "ics_url": "webcal://kalender.example.de/anna.ics"},
+    )
+
+    assert response.status_code == 302
+    assert StaffCalendar.objects.get(user=caseworker).ics_url == (
+        "https://kalender.example.de/anna.ics"
+    )
+
+
+@override_settings(CALENDAR_ALLOWED_HOSTS=["kalender.example.de"])
+def test_a_caldav_address_without_scheme_is_read_as_https(client, caseworker):
+    client.force_login(caseworker)
+
+    response = client.post(
+        reverse("scheduling:calendar_settings_update"),
+        {**SETTINGS, "caldav_url": "kalender.example.de/dav/", "caldav_username": "anna"},
+    )
+
+    assert response.status_code == 302
+    assert StaffCalendar.objects.get(user=caseworker).caldav_url == (
+        "https://kalender.example.de/dav/"
+    )
+
+
+@override_settings(CALENDAR_ALLOWED_HOSTS=[])
+@pytest.mark.parametrize(
+    ("field", "url", "malformed"),
+    [
+        ("caldav_url", "ftp://kalender.example.de/dav/", False),
+        ("caldav_url", "webcal://", False),
+        ("caldav_url", "https://kalen der.example.de/dav/", True),
+        ("ics_url", "ftp://kalender.example.de/a.ics", False),
+        ("ics_url", "http://exa mple.de/a b.ics", True),
+        ("ics_url", "http://", True),
+    ],
+)
+def test_an_address_that_cannot_be_read_is_refused_at_its_field_formally(
+    client, caseworker, field, url, malformed
+):
+    client.force_login(caseworker)
+    data = {**SETTINGS, field: url}
+    if field == "caldav_url":
+        data["caldav_username"] = "anna"
+
+    response = client.post(reverse("scheduling:calendar_settings_update"), data)
+
+    assert response.status_code == 400
+    errors = response.context["settings_form"].errors
+    assert list(errors) == [field]
+    if malformed:  # the model's own message, not Django's "Enter a valid URL."
+        assert errors[field] == [str(URL_INVALID_MESSAGE)]
+    html = response.content.decode()
+    assert "Gib " not in html  # the informal German of another catalogue
+    assert StaffCalendar.objects.get(user=caseworker).caldav_url == ""
+
+
+# --- sync now: in the request, or sent to a worker ----------------------------------------------
+
+
+@pytest.fixture
+def with_worker(settings, monkeypatch):
+    """A broker is configured: "Sync now" sends the task (recorded here instead of sent)."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    sent = []
+    monkeypatch.setattr(
+        "scheduling.tasks.scheduling_calendar_sync.delay", lambda user_id: sent.append(user_id)
+    )
+    return sent
+
+
+@time_machine.travel(dt.datetime(2026, 11, 23, 8, tzinfo=dt.UTC), tick=False)
+def test_sync_now_with_a_worker_sends_the_task_and_the_status_polls(
+    client, caseworker, with_worker, django_capture_on_commit_callbacks
+):
+    from scheduling.services import calendar_sync
+
+    StaffCalendar.objects.create(
+        user=caseworker,
+        consent_given_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+        ics_url="http://127.0.0.1:1/a.ics",
+    )
+    client.force_login(caseworker)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("scheduling:calendar_sync"), follow=True)
+
+    assert with_worker == [caseworker.pk]
+    html = response.content.decode()
+    assert 'hx-get="/scheduling/calendar/sync/state/"' in html
+    assert 'hx-trigger="every 2s"' in html
+    row = AuditEvent.objects.get(object_type="staff_calendar", actor=caseworker)
+    assert row.detail == {"user_id": caseworker.pk, "sync": "queued"}
+
+    polled = client.get(reverse("scheduling:calendar_sync_state"), headers={"HX-Request": "true"})
+    assert polled.status_code == 200
+    assert polled.content.decode().lstrip().startswith('<div id="calendar-sync-state"')
+    assert "every 2s" in polled.content.decode()
+
+    # The worker runs the sync (it fails here: nobody listens) and records the outcome.
+    with pytest.raises(ApplicationError):
+        calendar_sync(user_id=caseworker.pk)
+    polled = client.get(reverse("scheduling:calendar_sync_state"), headers={"HX-Request": "true"})
+    fragment = polled.content.decode()
+    assert "every 2s" not in fragment
+    assert 'id="sync-error"' in fragment
+    assert "<html" not in fragment
+
+
+def test_sync_now_with_htmx_answers_with_the_status_fragment(client, caseworker, with_worker):
+    StaffCalendar.objects.create(
+        user=caseworker,
+        consent_given_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+        ics_url="http://127.0.0.1:1/a.ics",
+    )
+    client.force_login(caseworker)
+
+    response = client.post(reverse("scheduling:calendar_sync"), headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    fragment = response.content.decode()
+    assert fragment.lstrip().startswith('<div id="calendar-sync-state"')
+    assert 'id="sync-notice"' in fragment
+    assert "<html" not in fragment
+
+
+def test_sync_now_with_htmx_and_no_consent_answers_400_with_the_reason(client, caseworker):
+    client.force_login(caseworker)
+
+    response = client.post(reverse("scheduling:calendar_sync"), headers={"HX-Request": "true"})
+
+    assert response.status_code == 400
+    assert 'id="sync-error"' in response.content.decode()
+
+
+def test_the_sync_state_without_htmx_is_the_page_and_needs_a_login(client, caseworker):
+    assert client.get(reverse("scheduling:calendar_sync_state")).status_code == 302
+    client.force_login(caseworker)
+
+    response = client.get(reverse("scheduling:calendar_sync_state"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse(PAGE)
+
+
+def test_sync_now_in_the_request_records_who_asked(client, caseworker, monkeypatch):
+    StaffCalendar.objects.create(
+        user=caseworker,
+        consent_given_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+        ics_url="http://127.0.0.1:1/a.ics",
+    )
+    client.force_login(caseworker)
+
+    response = client.post(reverse("scheduling:calendar_sync"), follow=True)
+
+    row = AuditEvent.objects.get(object_type="staff_calendar", actor=caseworker)
+    assert row.detail == {"user_id": caseworker.pk, "sync": "in_request"}
+    assert 'id="sync-status"' in response.content.decode()
+    assert StaffCalendar.objects.get(user=caseworker).last_sync_status == "error"
+
+
+# --- uploads -------------------------------------------------------------------------------------
+
+
+def test_uploaded_busy_times_are_removed_from_the_page(client, caseworker):
+    StaffCalendar.objects.create(
+        user=caseworker, consent_given_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    )
+    for source in (BusySource.UPLOAD, BusySource.ICS):
+        BusyTime.objects.create(
+            user=caseworker,
+            start=dt.datetime(2099, 12, 1, 9, tzinfo=dt.UTC),
+            end=dt.datetime(2099, 12, 1, 10, tzinfo=dt.UTC),
+            source=source,
+            synced_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC),
+        )
+    client.force_login(caseworker)
+    assert 'id="upload-remove"' in client.get(reverse(PAGE)).content.decode()
+
+    response = client.post(reverse("scheduling:calendar_upload_remove"), follow=True)
+
+    assert list(BusyTime.objects.values_list("source", flat=True)) == ["ics"]
+    assert 'id="upload-remove"' not in response.content.decode()
+    assert AuditEvent.objects.filter(object_type="staff_calendar", action="delete").exists()
+
+
+def test_removing_uploads_needs_a_login_and_a_post(client, caseworker):
+    assert client.post(reverse("scheduling:calendar_upload_remove")).status_code == 302
+    client.force_login(caseworker)
+    assert client.get(reverse("scheduling:calendar_upload_remove")).status_code == 405
+
+
+# --- absences ------------------------------------------------------------------------------------
+
+NOW_PAGE = dt.datetime(2026, 12, 5, 9, tzinfo=dt.UTC)
+
+
+@time_machine.travel(NOW_PAGE, tick=False)
+def test_an_absence_in_the_past_is_listed_and_can_be_removed(client, caseworker):
+    client.force_login(caseworker)
+
+    client.post(
+        reverse("scheduling:absence_add"),
+        {"kind": "sick", "start": "2026-11-23T00:00", "end": "2026-11-25T00:00"},
+    )
+    absence = Absence.objects.get(user=caseworker)
+    old = Absence.objects.create(
+        user=caseworker,
+        start=dt.datetime(2026, 10, 1, tzinfo=dt.UTC),
+        end=dt.datetime(2026, 10, 2, tzinfo=dt.UTC),
+        kind="training",
+    )
+
+    html = client.get(reverse(PAGE)).content.decode()
+
+    assert reverse("scheduling:absence_remove", args=[absence.pk]) in html
+    assert reverse("scheduling:absence_remove", args=[old.pk]) not in html  # over 30 days ago
+    assert client.post(reverse("scheduling:absence_remove", args=[absence.pk])).status_code == 302
+    assert not Absence.objects.filter(pk=absence.pk).exists()
+
+
+@time_machine.travel(NOW_PAGE, tick=False)
+def test_an_overlapping_absence_is_refused_on_the_page(client, caseworker):
+    client.force_login(caseworker)
+    first = {"kind": "vacation", "start": "2026-12-14T00:00", "end": "2026-12-19T00:00"}
+    assert client.post(reverse("scheduling:absence_add"), first).status_code == 302
+
+    response = client.post(
+        reverse("scheduling:absence_add"),
+        {"kind": "sick", "start": "2026-12-15T00:00", "end": "2026-12-16T00:00"},
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="absence-errors"' in html
+    assert "14.12.2026" in html  # the existing absence is named
+    assert Absence.objects.count() == 1
+
+
+@time_machine.travel(NOW_PAGE, tick=False)
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("0001-01-01T00:00", "0001-01-02T00:00"), ("9999-12-30T00:00", "9999-12-31T00:00")],
+)
+def test_an_absence_in_year_1_or_9999_is_an_inline_error(client, caseworker, start, end):
+    client.force_login(caseworker)
+
+    response = client.post(
+        reverse("scheduling:absence_add"), {"kind": "sick", "start": start, "end": end}
+    )
+
+    assert response.status_code == 400
+    assert 'id="absence-errors"' in response.content.decode()
+    assert not Absence.objects.exists()
+
+
+@time_machine.travel(NOW_PAGE, tick=False)
+def test_recording_an_absence_over_booked_appointments_warns_and_lists_them(
+    client, caseworker, team
+):
+    from scheduling.models import AppointmentStatus
+    from tests.cases.factories import CaseFactory
+    from tests.scheduling.factories_planning import make_appointment
+
+    case = CaseFactory(team=team, caseworker=caseworker)
+    start = dt.datetime(2026, 12, 9, 9, tzinfo=dt.UTC)
+    for hour, status in ((0, AppointmentStatus.SENT), (2, AppointmentStatus.CONFIRMED)):
+        make_appointment(case, caseworker, start + dt.timedelta(hours=hour), status=status)
+    client.force_login(caseworker)
+
+    response = client.post(
+        reverse("scheduling:absence_add"),
+        {"kind": "sick", "start": "2026-12-09T00:00", "end": "2026-12-10T00:00"},
+        follow=True,
+    )
+
+    html = response.content.decode()
+    warnings = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+    assert len(warnings) == 1
+    assert "2" in warnings[0]
+    assert 'id="appointments-to-move"' in html
+    assert html.count(reverse("cases:case_detail", args=[case.pk])) == 2
+
+
+def test_the_feed_answers_head_requests(client, caseworker):
+    token = StaffCalendar.objects.create(user=caseworker).feed_token
+
+    response = client.head(reverse("scheduling:calendar_feed", args=[token]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    assert client.post(reverse("scheduling:calendar_feed", args=[token])).status_code == 405
