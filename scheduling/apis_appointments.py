@@ -299,7 +299,11 @@ class CallbackOutput(serializers.Serializer):
 class AppointmentOutput(serializers.Serializer):
     id = serializers.IntegerField()
     case_id = serializers.IntegerField()
-    staff = serializers.CharField(source="staff.username")
+    staff = serializers.CharField(source="staff.username", help_text="The staff member's login.")
+    staff_id = serializers.IntegerField(
+        source="staff.pk", help_text="The staff member, as `staff` in bookings and moves."
+    )
+    staff_name = serializers.SerializerMethodField(help_text="The staff member's full name.")
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     channel = serializers.CharField()
@@ -323,6 +327,10 @@ class AppointmentOutput(serializers.Serializer):
 
     class Meta:
         ref_name = "CaseAppointment"
+
+    def get_staff_name(self, payload: dict) -> str:
+        staff = payload["staff"]
+        return staff.get_full_name() or staff.username
 
 
 def _appointment_payload(appointment: Appointment) -> dict:
@@ -691,13 +699,18 @@ class AppointmentOutcomeApi(APIView):
                 "rebooked."
             ),
             404: APPOINTMENT_404,
+            409: error_response(
+                "A correction away from missed after the missed appointment was reviewed."
+            ),
             **AUTH_ERRORS,
         },
         examples=[ADMIN_FORBIDDEN_EXAMPLE],
         description="Record attended, missed or excused once the appointment has begun (a "
         "recorded outcome can be corrected). Missed opens a review for the caseworker (once) "
-        "and puts the case into the work queue's 'missed appointment to review'; the system "
-        "never reduces benefits or sanctions on its own.",
+        "and puts the case into the work queue's 'missed appointment to review'; correcting "
+        "missed to attended or excused withdraws that review while it is undecided, and is "
+        "refused (409) once it was decided. The system never reduces benefits or sanctions on "
+        "its own.",
     )
     def post(self, request: Request, appointment_id: int) -> Response:
         appointment = _appointment(request, appointment_id)
@@ -736,7 +749,10 @@ class MissedReviewDecideApi(APIView):
                 "recorded invitation of the missed version (see invitation_deliveries)."
             ),
             404: REVIEW_404,
-            409: error_response("The review has already been decided."),
+            409: error_response(
+                "The review has already been decided, or the appointment is no longer recorded "
+                "as missed."
+            ),
             **AUTH_ERRORS,
         },
         examples=[ADMIN_FORBIDDEN_EXAMPLE],

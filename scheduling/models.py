@@ -199,6 +199,9 @@ class StaffCalendar(models.Model):
         allowed = {channel.value for channel in CALENDAR_CHANNELS}
         if not isinstance(self.channels, list) or not set(self.channels) <= allowed:
             errors["channels"] = [gettext("Only in person, phone, video and outreach are offered.")]
+        elif not self.channels:
+            # Nothing could be planned with this person; withdrawing the consent is the way out.
+            errors["channels"] = [gettext("Choose at least one channel.")]
         else:
             self.channels = [c.value for c in CALENDAR_CHANNELS if c.value in self.channels]
         if (

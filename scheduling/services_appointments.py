@@ -377,11 +377,25 @@ def _channel_label(channel: str) -> str:
     return next((str(c.label) for c in CALENDAR_CHANNELS if c.value == channel), channel)
 
 
+# A booking by hand lies at most this far ahead: no agreed cadence is longer (at most 365 days),
+# and an appointment far ahead would silence the case's cadence until then.
+MAX_DAYS_AHEAD_BY_HAND = 365
+
+
 def _check_ahead(start: dt.datetime, now: dt.datetime) -> None:
     if timezone.is_naive(start):
         raise _field_error("start", _("Start and end need a time zone."))
     if start <= now:
         raise _field_error("start", _("Please choose a time in the future."))
+    if start.year >= dt.MAXYEAR or start - now > dt.timedelta(days=MAX_DAYS_AHEAD_BY_HAND):
+        raise _field_error(
+            "start",
+            _(
+                "Please choose a time at most %(days)s days ahead: no cadence is longer, and an "
+                "appointment further ahead would stop the case's invitations until then."
+            )
+            % {"days": MAX_DAYS_AHEAD_BY_HAND},
+        )
 
 
 @transaction.atomic
@@ -1417,6 +1431,25 @@ def appointment_outcome_set(
         raise ApplicationError(
             _("The outcome can only be recorded once the appointment has begun.")
         )
+    withdrawn_review_id = None
+    if previous_status == AppointmentStatus.MISSED:
+        # A correction away from "missed": the review of the missed appointment goes with it,
+        # unless the caseworker has already decided it (a hearing may be under way).
+        open_review = MissedAppointmentReview.objects.filter(appointment=appointment).first()
+        if open_review is not None and not open_review.is_open:
+            raise ConflictError(
+                _(
+                    "The missed appointment was already reviewed (%(decision)s, %(when)s): its "
+                    "outcome can no longer be changed. Note the correction in the case instead."
+                )
+                % {
+                    "decision": open_review.get_outcome_display(),
+                    "when": _when(open_review.decided_at),
+                }
+            )
+        if open_review is not None:
+            withdrawn_review_id = open_review.pk
+            open_review.delete()
     appointment.status = outcome
     appointment.save(update_fields=["status", "updated_at"])
     review = None
@@ -1438,6 +1471,7 @@ def appointment_outcome_set(
             "note": note,
             "correction": previous_status in OUTCOME_STATUSES,
             "missed_review_id": review.pk if review else None,
+            "missed_review_withdrawn": withdrawn_review_id,
         },
     )
     when = _when(appointment.start)
@@ -1489,6 +1523,13 @@ def missed_review_decide(
         raise ApplicationError(next(iter(errors.values()))[0], extra={"fields": errors})
     if not review.is_open:
         raise ConflictError(_("This missed appointment has already been decided."))
+    if review.appointment.status != AppointmentStatus.MISSED:
+        raise ConflictError(
+            _(
+                "The appointment is no longer recorded as missed (now: %(status)s): nothing to decide."
+            )
+            % {"status": review.appointment.get_status_display()}
+        )
     if outcome == MissedReviewOutcome.HEARING and not _invitation_recorded(review.appointment):
         message = _(
             "A hearing is not possible: no invitation with the notice of legal consequences is "

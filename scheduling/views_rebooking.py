@@ -37,6 +37,7 @@ from scheduling.services_appointments import (
     MAX_REASON_LENGTH,
     REBOOK_SALT,
     RebookingLinkError,
+    RebookingLinkOutdatedError,
     appointment_confirm_by_customer,
     rebooking_alternatives,
     rebooking_callback,
@@ -251,7 +252,12 @@ def rebook_view(request: HttpRequest, token: str) -> HttpResponse:
             response = render(
                 request,
                 "scheduling/rebook_invalid.html",
-                {**languages, "message": error.message},
+                {
+                    **languages,
+                    "message": error.message,
+                    # Changed since the letter: "stays as stated in your letter" would be false.
+                    "outdated": isinstance(error, RebookingLinkOutdatedError),
+                },
                 status=error.status_code,
             )
     response.headers["Content-Language"] = language

@@ -194,6 +194,7 @@ OPERATIONS = {
         "401",
         "403",
         "404",
+        "409",
     },
     ("/api/v1/missed-appointment-reviews/{review_id}/decide/", "post"): {
         "200",

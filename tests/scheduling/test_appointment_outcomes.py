@@ -13,6 +13,7 @@ from audit.services import AuditContext
 from cases.models import CaseEvent
 from jobcenter.exceptions import ApplicationError, ConflictError
 from scheduling.models import (
+    Appointment,
     AppointmentStatus,
     DeliveryStatus,
     InvitationChannel,
@@ -176,27 +177,64 @@ def test_missed_opens_one_review_and_flags_the_case_but_sanctions_nothing(casewo
     assert AuditEvent.objects.filter(object_type="appointment").count() == 1
 
 
-def test_a_correction_keeps_the_review_open_for_the_caseworker(caseworker, past, at_now):
+@pytest.mark.parametrize("corrected", [AppointmentStatus.EXCUSED, AppointmentStatus.ATTENDED])
+def test_a_correction_of_missed_withdraws_the_undecided_review(caseworker, past, at_now, corrected):
     appointment_outcome_set(
         ctx=ctx(caseworker), appointment_id=past.pk, outcome=AppointmentStatus.MISSED
     )
-    appointment_outcome_set(
-        ctx=ctx(caseworker), appointment_id=past.pk, outcome=AppointmentStatus.EXCUSED
-    )
+    review_id = MissedAppointmentReview.objects.get(appointment=past).pk
+    appointment_outcome_set(ctx=ctx(caseworker), appointment_id=past.pk, outcome=corrected)
     past.refresh_from_db()
-    assert past.status == AppointmentStatus.EXCUSED
-    review = MissedAppointmentReview.objects.get(appointment=past)
-    assert review.is_open
+    assert past.status == corrected
+    # Nothing is left to decide: no review, the case leaves "missed appointment to review", and
+    # no hearing can be started for an appointment the customer kept or excused.
+    assert not MissedAppointmentReview.objects.exists()
+    past.case.refresh_from_db()
+    assert past.case.missed_appointment_pending is False
+    with pytest.raises(MissedAppointmentReview.DoesNotExist):
+        missed_review_decide(
+            ctx=ctx(caseworker), review_id=review_id, outcome=MissedReviewOutcome.HEARING, note="x"
+        )
+    correction = AuditEvent.objects.filter(object_type="appointment").latest("id")
+    assert correction.detail["status"] == {"from": "missed", "to": corrected}
+    assert correction.detail["correction"] is True
+    assert correction.detail["missed_review_withdrawn"] == review_id
+    # Back to missed: a review again, to decide.
+    appointment_outcome_set(
+        ctx=ctx(caseworker), appointment_id=past.pk, outcome=AppointmentStatus.MISSED
+    )
+    assert MissedAppointmentReview.objects.get(appointment=past).is_open
     past.case.refresh_from_db()
     assert past.case.missed_appointment_pending is True
-    correction = AuditEvent.objects.filter(object_type="appointment").latest("id")
-    assert correction.detail["status"] == {"from": "missed", "to": "excused"}
-    assert correction.detail["correction"] is True
-    # Back to missed: still the one review.
+
+
+def test_a_decided_missed_appointment_keeps_its_outcome(caseworker, past, at_now):
     appointment_outcome_set(
         ctx=ctx(caseworker), appointment_id=past.pk, outcome=AppointmentStatus.MISSED
     )
-    assert MissedAppointmentReview.objects.count() == 1
+    review = MissedAppointmentReview.objects.get(appointment=past)
+    missed_review_decide(
+        ctx=ctx(caseworker), review_id=review.pk, outcome=MissedReviewOutcome.GOOD_REASON
+    )
+    with pytest.raises(ConflictError, match="bereits geprüft"):
+        appointment_outcome_set(
+            ctx=ctx(caseworker), appointment_id=past.pk, outcome=AppointmentStatus.ATTENDED
+        )
+    past.refresh_from_db()
+    review.refresh_from_db()
+    assert (past.status, review.outcome) == ("missed", "good_reason")
+
+
+def test_no_decision_on_a_review_whose_appointment_is_no_longer_missed(caseworker, review):
+    # Only reachable if the status changed under the review (a review is withdrawn with a
+    # correction): the decision is refused rather than resting on an appointment kept.
+    Appointment.objects.filter(pk=review.appointment_id).update(status=AppointmentStatus.ATTENDED)
+    with pytest.raises(ConflictError, match="nicht mehr als versäumt"):
+        missed_review_decide(
+            ctx=ctx(caseworker), review_id=review.pk, outcome=MissedReviewOutcome.HEARING, note="x"
+        )
+    review.refresh_from_db()
+    assert review.is_open
 
 
 def test_staff_of_another_team_cannot_record_an_outcome(other_caseworker, past, at_now):

@@ -324,6 +324,7 @@ def test_overlapping_working_hours_are_a_400_with_the_services_field_errors(case
         ({"part_time_share": 1.5}, "part_time_share"),
         ({"part_time_share": "viel"}, "part_time_share"),
         ({"channels": ["letter"]}, "channels"),
+        ({"channels": []}, "channels"),  # nothing could be planned with them
         ({"daily_cap": 51}, "daily_cap"),
         ({"location": 5}, "location"),  # JSON types as the schema says, no coercion
         ({"walk_in_reserve_minutes": "30"}, "walk_in_reserve_minutes"),

@@ -362,6 +362,8 @@ def test_create_makes_an_approved_appointment_and_sends(
         "2026-11-26T10:00:00+01:00",
     )
     assert no_sending == [data["id"]]
+    # The id as bookings and moves take it, and the name as people read it.
+    assert (data["staff_id"], data["staff_name"]) == (anna.pk, anna.get_full_name())
 
 
 @pytest.mark.parametrize(

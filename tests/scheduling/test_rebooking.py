@@ -263,13 +263,20 @@ def test_page_explains_expired_tampered_and_outdated_links(client, appointment, 
     response = client.get(f"/scheduling/rebook/{token[:-2]}xx/")
     assert response.status_code == 400
     assert 'id="rebook-invalid"' in response.content.decode()
+    unchanged = "Ihr Termin bleibt so, wie er in Ihrem Brief steht."
     at_now.shift(dt.timedelta(days=15))
-    assert client.get(f"/scheduling/rebook/{token}/").status_code == 410
+    response = client.get(f"/scheduling/rebook/{token}/")
+    assert response.status_code == 410
+    assert unchanged in response.content.decode()  # expired: the letter's time still holds
     at_now.shift(dt.timedelta(days=-15))
     Appointment.objects.filter(pk=appointment.pk).update(sequence=1)
     response = client.post(f"/scheduling/rebook/{token}/", {"action": "callback", "reason": "x"})
     assert response.status_code == 410
     assert not CallbackRequest.objects.exists()
+    # Moved since the letter (in another tab, or by staff): the letter's time no longer holds.
+    page = response.content.decode()
+    assert "seit der Link verschickt wurde" in page
+    assert unchanged not in page
 
 
 # --- the race --------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from tests.cases.factories import CaseFactory
 from tests.organisation.factories import UserFactory
 from tests.scheduling.conftest import NOW
 from tests.scheduling.factories_deliveries import german_template, record_delivery
-from tests.scheduling.test_appointments import local, make_appointment, make_staff
+from tests.scheduling.test_appointments import BERLIN, local, make_appointment, make_staff
 
 
 @pytest.fixture(autouse=True)
@@ -113,6 +113,12 @@ def test_a_booking_by_hand_is_approved_by_its_maker_and_invites(
     assert CaseEvent.objects.filter(case=own_case, data__appointment_id=appointment.pk).exists()
 
 
+def test_a_booking_almost_a_year_ahead_is_possible(caseworker, own_case, anna, sent):
+    # 2027-11-18 is a Thursday, 360 days ahead.
+    appointment = book(caseworker, own_case, anna, local(18, 10).replace(year=2027))
+    assert appointment.status == AppointmentStatus.APPROVED
+
+
 def test_a_booking_that_is_rolled_back_sends_nothing(caseworker, own_case, anna, sent):
     book(caseworker, own_case, anna, local(25, 10))
     assert sent == []  # never committed in this test
@@ -139,6 +145,9 @@ def test_the_invitation_really_goes_out(
     ("start", "changes", "field", "message"),
     [
         (local(23, 7), {}, "start", "Please choose a time in the future."),
+        # Further ahead than any cadence: it would silence the case's invitations until then.
+        (dt.datetime(2099, 12, 1, 10, tzinfo=BERLIN), {}, "start", "at most 365 days ahead"),
+        (local(25, 10).replace(year=2027), {}, "start", "at most 365 days ahead"),
         (local(25, 17), {}, "start", "outside their working hours"),
         (local(28, 10), {}, "start", "outside their working hours"),  # a Saturday
         (local(25, 10), {"channel": "video"}, "channel", "does not offer appointments by Video"),
@@ -276,6 +285,7 @@ def test_moving_to_a_colleague_checks_the_colleagues_calendar(
     ("status", "start", "message"),
     [
         (AppointmentStatus.SENT, local(23, 6), "in the future"),
+        (AppointmentStatus.SENT, dt.datetime(2099, 12, 1, 10, tzinfo=BERLIN), "365 days ahead"),
         (AppointmentStatus.SENT, local(25, 20), "outside their working hours"),
         (AppointmentStatus.SENT, local(25, 9), "at this time already"),
         (AppointmentStatus.CANCELLED, local(26, 10), "can be moved"),
